@@ -1,0 +1,4 @@
+export * from './errors.js';
+export * from './topic.js';
+export * from './publisher.js';
+export * from './consumer.js';

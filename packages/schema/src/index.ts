@@ -1,0 +1,2 @@
+export * from './access-event.js';
+export * from './ingest-event.js';
