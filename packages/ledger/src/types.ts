@@ -54,3 +54,6 @@ export interface LedgerStore {
   scan(origin: string, options?: { fromIndex?: number }): AsyncIterable<StoredRecord>;
   close(): Promise<void>;
 }
+
+/** The read side of a store that `phi-audit verify` needs. */
+export type VerifiableStore = Pick<LedgerStore, 'heads' | 'scan'>;

@@ -1,0 +1,31 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerCollectorCommand } from './commands/collector.js';
+import { registerKeysCommand } from './commands/keys.js';
+import { registerLedgerWriterCommand } from './commands/ledger-writer.js';
+import { registerMigrateCommand } from './commands/migrate.js';
+import { registerServicesCommand } from './commands/services.js';
+import { registerVerifyCommand } from './commands/verify.js';
+
+const program = new Command('phi-audit')
+  .description('Append-only, tamper-evident PHI access ledger')
+  .version('0.1.0')
+  .showHelpAfterError();
+
+registerServicesCommand(program);
+registerMigrateCommand(program);
+registerCollectorCommand(program);
+registerLedgerWriterCommand(program);
+registerKeysCommand(program);
+registerVerifyCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // Users see a message, never a stack trace; PHI_AUDIT_DEBUG=1 shows the cause chain.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`phi-audit: ${message}\n`);
+  if (process.env.PHI_AUDIT_DEBUG === '1' && error instanceof Error) process.stderr.write(`${error.stack ?? ''}\n`);
+  process.exit(2);
+}

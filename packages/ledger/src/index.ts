@@ -1,0 +1,14 @@
+export * from './types.js';
+export * from './errors.js';
+export { canonicalJson } from './canonical-json.js';
+export { LEAF_FORMAT_TAG, encodeLeaf, hashLeaf, leafHashOf, type LeafInput } from './leaf.js';
+export { GENESIS_CHAIN, emptyHead, isHashHex, nextChain } from './chain.js';
+export { createChainBuilder, type ChainBuilder } from './chain-builder.js';
+export {
+  VERIFY_FAILURE_KINDS,
+  verifyLog,
+  type LogVerification,
+  type VerifyFailure,
+  type VerifyFailureKind,
+  type VerifyLogOptions,
+} from './verify-log.js';

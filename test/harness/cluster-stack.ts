@@ -1,0 +1,94 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { createIngestKey } from '@phi-audit/collector';
+import { freePort, runCli, startCli, waitFor, type CliProcess } from './processes.js';
+
+/**
+ * One isolated cluster-mode stack for a test: its own Kafka topic, ClickHouse database and
+ * keys file, with `phi-audit collector` and `phi-audit ledger-writer` run as real processes.
+ */
+export interface ClusterStack {
+  readonly collectorUrl: string;
+  readonly database: string;
+  readonly topic: string;
+  readonly clickhouseUrl: string;
+  readonly keys: Map<string, string>;
+  readonly env: Record<string, string>;
+  collector: CliProcess;
+  writer: CliProcess;
+  startWriter(): Promise<CliProcess>;
+  close(): Promise<void>;
+}
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: the test global setup provides it (services from env or phi-audit services up)`);
+  return value;
+}
+
+export async function startClusterStack(options: { name: string; tenants: readonly string[]; partitions?: number }): Promise<ClusterStack> {
+  const suffix = `${options.name}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const database = `e2e_${suffix}`.replace(/[^a-zA-Z0-9_]/g, '_');
+  const topic = `e2e.${suffix}`;
+  const dir = await mkdtemp(join(tmpdir(), 'phi-audit-e2e-'));
+  const keysFile = join(dir, 'keys.json');
+  const clickhouseUrl = required('CLICKHOUSE_URL');
+  const port = await freePort();
+  const env: Record<string, string> = {
+    KAFKA_BROKERS: required('KAFKA_BROKERS'),
+    KAFKA_TOPIC: topic,
+    KAFKA_PARTITIONS: String(options.partitions ?? 6),
+    KAFKA_GROUP_ID: `writer-${suffix}`,
+    CLICKHOUSE_URL: clickhouseUrl,
+    CLICKHOUSE_DATABASE: database,
+    PHI_AUDIT_KEYS_FILE: keysFile,
+    COLLECTOR_PORT: String(port),
+    COLLECTOR_HOST: '127.0.0.1',
+    LOG_LEVEL: 'warn',
+  };
+
+  const admin = createClient({ url: clickhouseUrl });
+  await admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` });
+  await admin.close();
+  const migrated = await runCli(['migrate', '--clickhouse', clickhouseUrl, '--database', database], env);
+  if (migrated.code !== 0) throw new Error(`migrate failed: ${migrated.output}`);
+
+  const keys = new Map<string, string>();
+  for (const tenant of options.tenants) {
+    const { key } = await createIngestKey({ file: keysFile, tenant, source: 'ehr-test' });
+    keys.set(tenant, key);
+  }
+
+  const collectorUrl = `http://127.0.0.1:${port}`;
+  const collector = startCli(['collector'], env);
+  await waitFor(
+    `collector on ${collectorUrl}\n${collector.output()}`,
+    async () => (await fetch(`${collectorUrl}/readyz`)).ok,
+    60_000,
+  );
+
+  const stack: ClusterStack = {
+    collectorUrl,
+    database,
+    topic,
+    clickhouseUrl,
+    keys,
+    env,
+    collector,
+    writer: startCli(['ledger-writer'], env),
+    async startWriter() {
+      stack.writer = startCli(['ledger-writer'], env);
+      return stack.writer;
+    },
+    async close() {
+      await Promise.all([stack.collector.stop(), stack.writer.stop()]);
+      const client = createClient({ url: clickhouseUrl });
+      await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
+      await client.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return stack;
+}
