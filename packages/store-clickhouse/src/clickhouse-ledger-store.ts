@@ -1,0 +1,346 @@
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { emptyHead, type LedgerRecord, type LedgerStore, type LogHead, type StoredRecord } from '@phi-audit/ledger';
+import { pino, type Logger } from 'pino';
+import {
+  AccessesByPatientQuerySchema,
+  AccessesByUserQuerySchema,
+  accessRowFromText,
+  parseAccessQuery,
+  type AccessesByPatientQuery,
+  type AccessesByUserQuery,
+  type AccessRow,
+  type AccessRowText,
+} from './access-queries.js';
+import { ACCESS_LOG_COLUMNS, findColumnMismatch, rowFromRecord, type StoredRowText } from './access-log-row.js';
+import { parseConnectionOptions, type ConnectionOptions } from './connection-options.js';
+import { clickHouseErrorCode, isStoreError, StoreError, type StoreErrorCode } from './errors.js';
+import { MIGRATIONS } from './migrations.js';
+import {
+  insertSettingsFor,
+  MAX_APPEND_BYTES,
+  MAX_APPEND_ROWS,
+  READ_SETTINGS,
+  SCAN_SETTINGS,
+} from './query-settings.js';
+import * as sql from './statements.js';
+
+export interface ClickHouseLedgerStoreOptions {
+  /** http[s]://user:password@host:port[/database]; the path names the database unless `database` is given. */
+  url: string;
+  /** Database to use; wins over the URL path. Default `phi_audit`. */
+  database?: string;
+  logger?: Logger;
+  /** Per-request timeout (ms) of the HTTP client. Default 30 000. */
+  requestTimeoutMs?: number;
+}
+
+/**
+ * The ledger store on ClickHouse (18.16.1 in CI, current in production). One instance
+ * owns one HTTP client; close() it when done.
+ */
+export class ClickHouseLedgerStore implements LedgerStore {
+  /** The database this store reads and writes. */
+  readonly database: string;
+  readonly #connection: ConnectionOptions;
+  readonly #client: ClickHouseClient;
+  readonly #logger: Logger;
+  readonly #requestTimeoutMs: number;
+  #version: Promise<string> | undefined;
+  #closed = false;
+
+  constructor(options: ClickHouseLedgerStoreOptions) {
+    const timeout = options.requestTimeoutMs ?? 30_000;
+    if (!Number.isSafeInteger(timeout) || timeout <= 0) {
+      throw new StoreError('STORE_INVALID_OPTIONS', 'requestTimeoutMs must be a positive whole number of milliseconds');
+    }
+    this.#connection = parseConnectionOptions(options);
+    this.#requestTimeoutMs = timeout;
+    this.database = this.#connection.database;
+    this.#logger = (options.logger ?? pino({ level: 'silent' })).child({
+      component: 'store-clickhouse',
+      database: this.database,
+    });
+    this.#client = this.#newClient(this.database);
+  }
+
+  #newClient(database: string): ClickHouseClient {
+    const c = this.#connection;
+    return createClient({
+      url: c.url,
+      username: c.username,
+      password: c.password,
+      database,
+      request_timeout: this.#requestTimeoutMs,
+      // The driver's own logging would print server messages, which can quote rows (PHI).
+      log: { level: ClickHouseLogLevel.OFF },
+    });
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'the ClickHouse store has been closed');
+  }
+
+  #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
+    const chCode = clickHouseErrorCode(err);
+    // The code only: a server message can quote the data it failed on.
+    this.#logger.error({ code, clickhouseCode: chCode }, `${what} failed`);
+    return new StoreError(code, `${what} failed${chCode === undefined ? '' : ` (ClickHouse error ${chCode})`}`, {
+      cause: err,
+    });
+  }
+
+  async #select<T>(query: string, what: string): Promise<T[]> {
+    this.#assertOpen();
+    try {
+      const rs = await this.#client.query({ query, format: 'JSONEachRow', clickhouse_settings: { ...READ_SETTINGS } });
+      return await rs.json<T>();
+    } catch (err) {
+      throw this.#fail('STORE_QUERY_FAILED', what, err);
+    }
+  }
+
+  #serverVersion(): Promise<string> {
+    this.#version ??= this.#select<{ version: string }>(sql.SELECT_VERSION, 'reading the server version').then(
+      (rows) => rows[0]?.version ?? '0.0',
+      (err: unknown) => {
+        this.#version = undefined;
+        throw err;
+      },
+    );
+    return this.#version;
+  }
+
+  /**
+   * Creates the database and applies pending migrations in order, each once (admin
+   * credentials needed). Re-running is a no-op. Throws STORE_SCHEMA_TOO_NEW when the
+   * database records a migration this build does not know, STORE_MIGRATION_FAILED when a
+   * statement fails (later migrations are not attempted).
+   */
+  async migrate(): Promise<void> {
+    this.#assertOpen();
+    // The database may not exist yet, and the client names one on every request: bootstrap
+    // from `system`, which every user may use.
+    const bootstrap = this.#newClient('system');
+    try {
+      await bootstrap.command({ query: sql.createDatabase(this.database) });
+      await bootstrap.command({ query: sql.createSchemaMigrationsTable(this.database) });
+    } catch (err) {
+      throw this.#fail('STORE_MIGRATION_FAILED', 'creating the database and schema_migrations', err);
+    } finally {
+      await bootstrap.close();
+    }
+    const applied = new Set(
+      (
+        await this.#select<{ version: number | string }>(
+          sql.selectAppliedMigrations(this.database),
+          'reading applied migrations',
+        )
+      ).map((r) => Number(r.version)),
+    );
+    const known = new Set(MIGRATIONS.map((m) => m.version));
+    const unknown = [...applied].filter((v) => !known.has(v));
+    if (unknown.length > 0) {
+      throw new StoreError(
+        'STORE_SCHEMA_TOO_NEW',
+        `database ${this.database} has migrations ${unknown.join(', ')} that this version does not know; upgrade phi-audit`,
+      );
+    }
+    for (const migration of MIGRATIONS) {
+      if (applied.has(migration.version)) continue;
+      try {
+        for (const statement of migration.statements(this.database)) await this.#client.command({ query: statement });
+        await this.#client.command({
+          query: sql.insertAppliedMigration(this.database, migration.version, migration.name),
+        });
+      } catch (err) {
+        throw this.#fail('STORE_MIGRATION_FAILED', `migration ${migration.version} (${migration.name})`, err);
+      }
+      this.#logger.info({ version: migration.version }, 'applied migration');
+    }
+  }
+
+  /** Heads of every log with at least one row; size = max(idx) + 1. */
+  async heads(): Promise<LogHead[]> {
+    const rows = await this.#select<{ log: string; max_idx: string; chain: string; last_source_offset: string }>(
+      sql.selectHeads(this.database),
+      'reading log heads',
+    );
+    return rows.map((r) => ({
+      origin: r.log,
+      size: Number(r.max_idx) + 1,
+      chain: r.chain,
+      lastSourceOffset: Number(r.last_source_offset),
+    }));
+  }
+
+  /** Head of one log; the empty head (size 0, genesis chain, offset -1) when it has no rows. */
+  async head(origin: string): Promise<LogHead> {
+    const [r] = await this.#select<{ rows: string; max_idx: string; chain: string; last_source_offset: string }>(
+      sql.selectHead(this.database, origin),
+      'reading a log head',
+    );
+    if (r === undefined || r.rows === '0') return emptyHead(origin);
+    return { origin, size: Number(r.max_idx) + 1, chain: r.chain, lastSourceOffset: Number(r.last_source_offset) };
+  }
+
+  /**
+   * Inserts `records` as ONE INSERT (JSONEachRow): all of them or none. Every record is
+   * checked first (STORE_INVALID_RECORD); more than MAX_APPEND_ROWS rows or
+   * MAX_APPEND_BYTES of JSON is STORE_BATCH_TOO_LARGE; a failed insert is
+   * STORE_INSERT_FAILED and stored nothing. Does not deduplicate: after a failure whose
+   * outcome is unknown (timeout), re-read the head before retrying.
+   */
+  async append(records: readonly LedgerRecord[]): Promise<void> {
+    this.#assertOpen();
+    if (records.length === 0) return;
+    if (records.length > MAX_APPEND_ROWS) {
+      throw new StoreError(
+        'STORE_BATCH_TOO_LARGE',
+        `append of ${records.length} records exceeds ${MAX_APPEND_ROWS} per call`,
+      );
+    }
+    const rows = records.map(rowFromRecord);
+    let bytes = 0;
+    for (const row of rows) bytes += Buffer.byteLength(JSON.stringify(row)) + 1;
+    if (bytes > MAX_APPEND_BYTES) {
+      throw new StoreError('STORE_BATCH_TOO_LARGE', `append of ${bytes} bytes exceeds ${MAX_APPEND_BYTES} per call`);
+    }
+    try {
+      const settings = insertSettingsFor(await this.#serverVersion());
+      await this.#client.insert({
+        table: sql.accessLogTable(this.database),
+        columns: [...ACCESS_LOG_COLUMNS],
+        values: rows,
+        format: 'JSONEachRow',
+        clickhouse_settings: settings,
+      });
+    } catch (err) {
+      // Nothing was stored, whether the version check or the insert failed.
+      throw this.#fail(
+        'STORE_INSERT_FAILED',
+        `insert of ${rows.length} records`,
+        isStoreError(err) ? (err.cause ?? err) : err,
+      );
+    }
+  }
+
+  /**
+   * Every stored row of `origin` from `fromIndex` (default 0) in ascending index order,
+   * duplicates included, streamed (the server sorts, spilling to disk for big logs).
+   * Each record carries `columnMismatch` when a query column disagrees with its event_json.
+   */
+  async *scan(origin: string, options: { fromIndex?: number } = {}): AsyncGenerator<StoredRecord> {
+    this.#assertOpen();
+    const query = sql.selectScan(this.database, origin, options.fromIndex ?? 0);
+    let rs;
+    try {
+      rs = await this.#client.query({
+        query,
+        format: 'JSONEachRow',
+        clickhouse_settings: { ...READ_SETTINGS, ...SCAN_SETTINGS },
+      });
+    } catch (err) {
+      throw this.#fail('STORE_QUERY_FAILED', 'scanning a log', err);
+    }
+    try {
+      for await (const rows of rs.stream<StoredRowText>()) {
+        for (const row of rows) {
+          let raw: StoredRowText;
+          try {
+            raw = row.json();
+          } catch (err) {
+            // An error after the first bytes arrives as text in the body: never a silent end.
+            throw this.#fail('STORE_QUERY_FAILED', 'scanning a log (unreadable row in the response)', err);
+          }
+          yield storedRecordFromText(raw);
+        }
+      }
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw this.#fail('STORE_QUERY_FAILED', 'scanning a log', err);
+    } finally {
+      rs.close();
+    }
+  }
+
+  /** Every log with its row count (duplicates counted), by origin. */
+  async logs(): Promise<{ origin: string; records: number }[]> {
+    const rows = await this.#select<{ log: string; records: string }>(sql.selectLogs(this.database), 'listing logs');
+    return rows.map((r) => ({ origin: r.log, records: Number(r.records) }));
+  }
+
+  /** Row counts per tenant, by tenant. */
+  async countsByTenant(): Promise<{ tenant: string; records: number }[]> {
+    const rows = await this.#select<{ tenant: string; records: string }>(
+      sql.selectCountsByTenant(this.database),
+      'counting by tenant',
+    );
+    return rows.map((r) => ({ tenant: r.tenant, records: Number(r.records) }));
+  }
+
+  /**
+   * Accesses to one patient's record within a tenant, newest first, read from access_log.
+   * `from` is inclusive, `to` exclusive (epoch ms). Throws STORE_INVALID_VALUE for a bad query.
+   */
+  async accessesByPatient(query: AccessesByPatientQuery): Promise<AccessRow[]> {
+    const q = parseAccessQuery(AccessesByPatientQuerySchema, query);
+    const rows = await this.#select<AccessRowText>(
+      sql.selectAccessesByPatient(this.database, q),
+      'querying accesses by patient',
+    );
+    return rows.map(accessRowFromText);
+  }
+
+  /** Accesses by one user within a tenant, newest first, read from the per-user materialized view. */
+  async accessesByUser(query: AccessesByUserQuery): Promise<AccessRow[]> {
+    const q = parseAccessQuery(AccessesByUserQuerySchema, query);
+    const rows = await this.#select<AccessRowText>(
+      sql.selectAccessesByUser(this.database, q),
+      'querying accesses by user',
+    );
+    return rows.map(accessRowFromText);
+  }
+
+  /** True when the server answers a query with these credentials and database; never throws. */
+  async ping(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      const rows = await this.#select<{ ok: number }>(sql.SELECT_ONE, 'ping');
+      return rows.length === 1 && Number(rows[0]?.ok) === 1;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the HTTP client; later calls throw STORE_CLOSED. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#client.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+function storedRecordFromText(raw: StoredRowText): StoredRecord {
+  const record: StoredRecord = {
+    origin: raw.log,
+    index: Number(raw.idx),
+    sourceOffset: Number(raw.source_offset),
+    eventId: raw.event_id,
+    tenant: raw.tenant,
+    eventJson: raw.event_json,
+    leafHash: raw.leaf_hash,
+    chain: raw.chain,
+  };
+  const mismatch = findColumnMismatch(raw);
+  if (mismatch !== undefined) record.columnMismatch = mismatch;
+  return record;
+}
+
+/** Creates a ClickHouse ledger store. Does not connect until first use; call migrate() once with admin credentials. */
+export function createClickHouseLedgerStore(options: ClickHouseLedgerStoreOptions): ClickHouseLedgerStore {
+  return new ClickHouseLedgerStore(options);
+}

@@ -1,0 +1,58 @@
+/**
+ * The ClickHouse store's error catalogue. Codes are stable: callers and tests match on
+ * `code`, never on message text. Messages never contain event contents or credentials;
+ * the driver's error (which may quote rows) is kept only as `cause`.
+ */
+
+export const STORE_ERROR_CODES = {
+  /** The store options are unusable (bad URL, bad database name, bad timeout). */
+  STORE_INVALID_OPTIONS: 'STORE_INVALID_OPTIONS',
+  /** A value cannot be written into SQL faithfully (lone surrogate, unsafe integer, bad identifier). */
+  STORE_INVALID_VALUE: 'STORE_INVALID_VALUE',
+  /** A ledger record handed to append() is malformed or inconsistent with its event. */
+  STORE_INVALID_RECORD: 'STORE_INVALID_RECORD',
+  /** append() was given more rows than one atomic insert may carry. */
+  STORE_BATCH_TOO_LARGE: 'STORE_BATCH_TOO_LARGE',
+  /** The insert failed; nothing of the batch was stored. */
+  STORE_INSERT_FAILED: 'STORE_INSERT_FAILED',
+  /** A read query failed. */
+  STORE_QUERY_FAILED: 'STORE_QUERY_FAILED',
+  /** A migration statement failed; later migrations were not attempted. */
+  STORE_MIGRATION_FAILED: 'STORE_MIGRATION_FAILED',
+  /** The database holds migrations this code does not know: it is newer than this build. */
+  STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
+  /** The store was used after close(). */
+  STORE_CLOSED: 'STORE_CLOSED',
+  /** The users.d template could not be read or rendered. */
+  STORE_USERS_TEMPLATE: 'STORE_USERS_TEMPLATE',
+} as const;
+
+export type StoreErrorCode = keyof typeof STORE_ERROR_CODES;
+
+/** Every error this package throws. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** True when `err` is a StoreError, optionally with the given code. */
+export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
+  return err instanceof StoreError && (code === undefined || err.code === code);
+}
+
+/**
+ * The ClickHouse error code of a driver error (e.g. "27" for a parse error), for logs:
+ * the code is safe to log, the message is not (it can quote the offending row).
+ */
+export function clickHouseErrorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = err.code;
+    if (typeof code === 'string' || typeof code === 'number') return String(code);
+  }
+  return undefined;
+}

@@ -1,0 +1,22 @@
+import { createAccessLogByUserTable, createAccessLogByUserView, createAccessLogTable } from './statements.js';
+
+/**
+ * Versioned schema changes, applied in order, each exactly once (recorded in
+ * `schema_migrations`). Every statement is idempotent (IF NOT EXISTS) so a migration
+ * interrupted before it was recorded can simply run again. Never edit a released
+ * migration: add a new one.
+ */
+export interface Migration {
+  /** 1, 2, 3, … without gaps. */
+  version: number;
+  name: string;
+  statements(database: string): string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'access_log and per-user view',
+    statements: (db) => [createAccessLogTable(db), createAccessLogByUserTable(db), createAccessLogByUserView(db)],
+  },
+];

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { MIGRATIONS } from './migrations.js';
+import { sqlCatalog } from './sql-catalog.js';
+
+describe('sqlCatalog', () => {
+  it('lists the migrations in order before the inserts and queries, with unique names', () => {
+    const catalog = sqlCatalog();
+    const names = catalog.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    const ddl = MIGRATIONS.flatMap((m) => m.statements('phi_audit'));
+    const positions = ddl.map((sql) => catalog.findIndex((s) => s.sql === sql));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    const insert = catalog.findIndex((s) => s.sql.startsWith('INSERT INTO phi_audit.access_log ('));
+    expect(insert).toBeGreaterThan(Math.max(...positions));
+    expect(catalog[insert]!.sql).toMatch(/FORMAT JSONEachRow\n\{.*\}$/);
+    for (const name of [
+      'heads',
+      'head',
+      'scan',
+      'logs',
+      'counts by tenant',
+      'accesses by patient',
+      'accesses by user',
+    ]) {
+      expect(names).toContain(name);
+    }
+  });
+});

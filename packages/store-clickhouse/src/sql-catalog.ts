@@ -1,0 +1,86 @@
+import { createChainBuilder, emptyHead } from '@phi-audit/ledger';
+import type { AccessEvent } from '@phi-audit/schema';
+import { rowFromRecord } from './access-log-row.js';
+import { DEFAULT_DATABASE } from './connection-options.js';
+import { MIGRATIONS } from './migrations.js';
+import { insertSettingsFor, READ_SETTINGS, SCAN_SETTINGS } from './query-settings.js';
+import { quoteString } from './sql-literal.js';
+import * as sql from './statements.js';
+
+export interface CatalogStatement {
+  name: string;
+  sql: string;
+}
+
+/** Settings the users.d profiles set: they must exist on the current engine too. */
+const PROFILE_SETTINGS = ['readonly', 'allow_ddl'];
+
+const SAMPLE_EVENT: AccessEvent = {
+  eventId: "evt-1 'quoted' \\ {x:String}",
+  tenant: 'clinic-a',
+  occurredAt: 1_714_573_800_123,
+  receivedAt: 1_714_573_801_000,
+  source: { system: 'ehr', site: 'main' },
+  actor: { userId: "dr.o'neil", role: 'physician', workstation: 'ws-7' },
+  patient: { id: 'MRN-\u00e9\u{1F600}-1' },
+  action: 'view',
+  resource: { type: 'Encounter', id: 'enc-9' },
+  outcome: 'success',
+};
+
+/**
+ * Every DDL and query text the store issues, in the order a fresh deployment runs them,
+ * rendered with sample values for database `phi_audit`: the migrations, the migration
+ * bookkeeping, a check that every per-query and profile setting exists, append's
+ * INSERT with one JSONEachRow row after it, then heads, head, scan, logs, counts and the
+ * console queries. deploy/chdb/check-sql.py runs it on the current engine.
+ */
+export function sqlCatalog(): CatalogStatement[] {
+  const db = DEFAULT_DATABASE;
+  const origin = 'phi-audit/access-events/0';
+  const record = createChainBuilder(emptyHead(origin)).append({ sourceOffset: 42, event: SAMPLE_EVENT });
+  const settings = [
+    ...new Set([
+      ...Object.keys(insertSettingsFor('99.1')),
+      ...Object.keys(SCAN_SETTINGS),
+      ...Object.keys(READ_SETTINGS),
+      ...PROFILE_SETTINGS,
+    ]),
+  ];
+
+  const out: CatalogStatement[] = [
+    { name: 'create database', sql: sql.createDatabase(db) },
+    { name: 'create schema_migrations', sql: sql.createSchemaMigrationsTable(db) },
+    { name: 'select applied migrations', sql: sql.selectAppliedMigrations(db) },
+  ];
+  for (const m of MIGRATIONS) {
+    m.statements(db).forEach((statement, i) =>
+      out.push({ name: `migration ${m.version} (${m.name}) statement ${i + 1}`, sql: statement }),
+    );
+    out.push({ name: `record migration ${m.version}`, sql: sql.insertAppliedMigration(db, m.version, m.name) });
+  }
+  const sample = { tenant: SAMPLE_EVENT.tenant, from: 1_714_000_000_000, to: 1_715_000_000_000, limit: 100 };
+  out.push(
+    {
+      name: 'settings sent per query and set by the users.d profiles exist',
+      sql: `SELECT throwIf(count() != ${settings.length}) FROM system.settings WHERE name IN (${settings.map(quoteString).join(', ')})`,
+    },
+    {
+      name: 'append (INSERT … FORMAT JSONEachRow + one row)',
+      sql: `${sql.insertAccessLogQuery(db)}\n${JSON.stringify(rowFromRecord(record))}`,
+    },
+    { name: 'heads', sql: sql.selectHeads(db) },
+    { name: 'head', sql: sql.selectHead(db, origin) },
+    { name: 'scan', sql: sql.selectScan(db, origin, 0) },
+    { name: 'logs', sql: sql.selectLogs(db) },
+    { name: 'counts by tenant', sql: sql.selectCountsByTenant(db) },
+    {
+      name: 'accesses by patient',
+      sql: sql.selectAccessesByPatient(db, { ...sample, patientId: SAMPLE_EVENT.patient.id }),
+    },
+    { name: 'accesses by user', sql: sql.selectAccessesByUser(db, { ...sample, userId: SAMPLE_EVENT.actor.userId }) },
+    { name: 'ping', sql: sql.SELECT_ONE },
+    { name: 'server version', sql: sql.SELECT_VERSION },
+  );
+  return out;
+}
