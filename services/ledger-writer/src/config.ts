@@ -1,0 +1,101 @@
+import { DEFAULT_TOPIC } from '@phi-audit/bus-kafka';
+import { z } from 'zod';
+import { WriterError } from './errors.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const brokerList = z
+  .string({ error: 'KAFKA_BROKERS is required: comma-separated host:port list' })
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter((b) => b.length > 0),
+  )
+  .refine((list) => list.length > 0, 'KAFKA_BROKERS must name at least one broker')
+  .refine((list) => list.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'KAFKA_BROKERS entries must look like host:port');
+
+const int = (name: string, min: number, max: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, `${name} must be a whole number`)
+    .transform(Number)
+    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
+
+// Messages never echo values: CLICKHOUSE_URL carries the writer's password.
+const EnvSchema = z.object({
+  KAFKA_BROKERS: brokerList,
+  KAFKA_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
+    .default(DEFAULT_TOPIC),
+  KAFKA_GROUP_ID: z.string().min(1, 'KAFKA_GROUP_ID must not be empty').default('phi-audit-ledger-writer'),
+  KAFKA_CLIENT_ID: z.string().min(1, 'KAFKA_CLIENT_ID must not be empty').default('phi-audit-ledger-writer'),
+  KAFKA_PARTITIONS: int('KAFKA_PARTITIONS', 1, 10_000).default(6),
+  WRITER_CONCURRENCY: int('WRITER_CONCURRENCY', 1, 64).default(3),
+  KAFKA_SESSION_TIMEOUT_MS: int('KAFKA_SESSION_TIMEOUT_MS', 6_000, 300_000).default(30_000),
+  CLICKHOUSE_URL: z
+    .string({ error: 'CLICKHOUSE_URL is required, e.g. http://writer:password@clickhouse:8123' })
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'CLICKHOUSE_URL must be an http(s) URL'),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'CLICKHOUSE_DATABASE must be an identifier (letters, digits, "_")')
+    .default('phi_audit'),
+  METRICS_PORT: int('METRICS_PORT', 0, 65_535).optional(),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  PHI_AUDIT_MIGRATE: z
+    .enum(['true', 'false'], { error: 'PHI_AUDIT_MIGRATE must be "true" or "false"' })
+    .default('false'),
+});
+
+/** The ledger writer's configuration, parsed once from the environment. */
+export interface LedgerWriterConfig {
+  readonly brokers: readonly string[];
+  readonly topic: string;
+  readonly groupId: string;
+  readonly clientId: string;
+  /** Partition count used only if the topic has to be created. */
+  readonly partitions: number;
+  readonly concurrency: number;
+  /** Consumer-group session timeout: how long a killed writer's partitions wait before reassignment. */
+  readonly sessionTimeoutMs: number;
+  /** Writer credentials (INSERT/SELECT only). Never log it. */
+  readonly clickhouseUrl: string;
+  readonly clickhouseDatabase: string;
+  readonly metricsPort?: number;
+  readonly logLevel: (typeof LOG_LEVELS)[number];
+  /** Run the store's migrations at start (needs DDL rights: an admin one-shot, not the writer). */
+  readonly migrate: boolean;
+}
+
+/**
+ * Parses the writer's environment. Throws WRITER_CONFIG_INVALID listing every problem at once;
+ * returns a frozen object.
+ */
+export function parseLedgerWriterConfig(env: Record<string, string | undefined>): LedgerWriterConfig {
+  // Empty variables count as unset, as in most shells' `VAR=` usage.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+    throw new WriterError(
+      'WRITER_CONFIG_INVALID',
+      `invalid ledger-writer configuration:\n  - ${problems.join('\n  - ')}`,
+    );
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    brokers: Object.freeze([...e.KAFKA_BROKERS]),
+    topic: e.KAFKA_TOPIC,
+    groupId: e.KAFKA_GROUP_ID,
+    clientId: e.KAFKA_CLIENT_ID,
+    partitions: e.KAFKA_PARTITIONS,
+    concurrency: e.WRITER_CONCURRENCY,
+    sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+    clickhouseUrl: e.CLICKHOUSE_URL,
+    clickhouseDatabase: e.CLICKHOUSE_DATABASE,
+    ...(e.METRICS_PORT !== undefined ? { metricsPort: e.METRICS_PORT } : {}),
+    logLevel: e.LOG_LEVEL,
+    migrate: e.PHI_AUDIT_MIGRATE === 'true',
+  });
+}

@@ -1,0 +1,35 @@
+/**
+ * The ledger writer's error catalogue. Codes are stable; messages name logs, partitions and
+ * offsets, never event contents or credentials.
+ */
+
+export const WRITER_ERROR_CODES = {
+  /** The environment does not describe a runnable writer; the message lists every problem. */
+  WRITER_CONFIG_INVALID: 'WRITER_CONFIG_INVALID',
+  /** Reading a log's head from the store failed. */
+  WRITER_HEAD_FAILED: 'WRITER_HEAD_FAILED',
+  /** The store did not confirm an append; nothing of the batch is committed. */
+  WRITER_APPEND_FAILED: 'WRITER_APPEND_FAILED',
+  /** A poison message could not be set aside on the rejected topic. */
+  WRITER_REJECT_FAILED: 'WRITER_REJECT_FAILED',
+  /** The consumer stopped for good; the process should exit and be restarted. */
+  WRITER_FATAL: 'WRITER_FATAL',
+} as const;
+
+export type WriterErrorCode = keyof typeof WRITER_ERROR_CODES;
+
+/** Every error the ledger writer throws; the original error is kept as `cause`. */
+export class WriterError extends Error {
+  override readonly name = 'WriterError';
+  readonly code: WriterErrorCode;
+
+  constructor(code: WriterErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** True when `err` is a WriterError, optionally with the given code. */
+export function isWriterError(err: unknown, code?: WriterErrorCode): err is WriterError {
+  return err instanceof WriterError && (code === undefined || err.code === code);
+}

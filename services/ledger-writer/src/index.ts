@@ -1,0 +1,7 @@
+export { createLedgerWriter, LedgerWriter, type LedgerWriterOptions } from './ledger-writer.js';
+export { parseLedgerWriterConfig, type LedgerWriterConfig } from './config.js';
+export { main } from './main.js';
+export { WriterError, isWriterError, WRITER_ERROR_CODES, type WriterErrorCode } from './errors.js';
+export { decodeEvent, type DecodeProblem, type DecodeResult } from './decode-event.js';
+export { REJECTED_HEADERS, rejectedTopicOf, type RejectedMessage } from './rejected-sink.js';
+export { MetricsServer, startMetricsServer, type MetricsServerOptions } from './metrics-server.js';

@@ -1,0 +1,274 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { ensureTopic, originFor } from '@phi-audit/bus-kafka';
+import { verifyLog, type StoredRecord } from '@phi-audit/ledger';
+import type { AccessEvent } from '@phi-audit/schema';
+import { createClickHouseLedgerStore, type ClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
+import { Kafka, logLevel, type Message } from 'kafkajs';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLedgerWriter, type LedgerWriter } from './ledger-writer.js';
+import { REJECTED_HEADERS, rejectedTopicOf } from './rejected-sink.js';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+const clickhouseUrl = process.env.CLICKHOUSE_URL ?? '';
+const run = (brokers.length > 0 && clickhouseUrl !== '') || process.env.CI === 'true';
+
+const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+const database = `lw_int_${randomBytes(6).toString('hex')}`;
+const kafka = new Kafka({
+  clientId: 'lw-int-test',
+  brokers: brokers.length ? brokers : ['127.0.0.1:1'],
+  logLevel: logLevel.NOTHING,
+});
+const admin = kafka.admin();
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+let store: ClickHouseLedgerStore;
+const open: LedgerWriter[] = [];
+
+/** A valid event; tenant/user/patient vary so the logs mix tenants like a real topic. */
+function eventOf(tag: string, i: number, tenants: readonly string[]): AccessEvent {
+  return {
+    eventId: `${tag}-${i}`,
+    tenant: tenants[i % tenants.length]!,
+    occurredAt: 1_700_000_000_000 + i,
+    receivedAt: 1_700_000_000_500 + i,
+    source: { system: 'ehr', ...(i % 4 === 0 ? { site: 'north' } : {}) },
+    actor: { userId: `u${i % 7}`, ...(i % 3 === 0 ? { role: 'nurse', name: `Ünïcode ${i} "q" \\` } : {}) },
+    patient: { id: `p${i % 13}` },
+    action: i % 5 === 0 ? 'print' : 'view',
+    resource: { type: 'Patient', ...(i % 2 === 0 ? { id: `r${i}` } : {}) },
+    outcome: 'success',
+    ...(i % 6 === 0 ? { recordCount: i } : {}),
+  };
+}
+
+async function until(what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function scanAll(origin: string): Promise<StoredRecord[]> {
+  const rows: StoredRecord[] = [];
+  for await (const r of store.scan(origin)) rows.push(r);
+  return rows;
+}
+
+function startWriter(topic: string, groupId: string): LedgerWriter {
+  const w = createLedgerWriter({
+    brokers,
+    topic,
+    groupId,
+    store,
+    logger,
+    partitions: 3,
+    minBytes: 1,
+    maxWaitTimeInMs: 50,
+    processMetrics: false,
+  });
+  open.push(w);
+  return w;
+}
+
+async function caughtUp(w: LedgerWriter): Promise<boolean> {
+  return (await w.lag()).every((l) => l.lag === 0);
+}
+
+async function metric(w: LedgerWriter, name: string): Promise<number> {
+  const m = (await w.registry.getMetricsAsJSON()).find((x) => x.name === name);
+  return (m?.values ?? []).reduce((sum, v) => sum + v.value, 0);
+}
+
+describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
+  beforeAll(async () => {
+    store = createClickHouseLedgerStore({ url: clickhouseUrl, database });
+    await store.migrate();
+    await admin.connect();
+    await producer.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(open.map((w) => w.close()));
+    await producer.disconnect();
+    await admin.disconnect();
+    await store?.close();
+    await dropDatabase();
+  });
+
+  it('stores every event once per partition log, sets poison aside, and a full replay changes nothing', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const topic = `lw-int-${tag}`;
+    const groupId = `lw-${tag}`;
+    const tenants = [`a-${tag}`, `b-${tag}`, `c-${tag}`];
+    await ensureTopic({ brokers, topic, partitions: 3 });
+    const N = 900;
+    const events = Array.from({ length: N }, (_, i) => eventOf(tag, i, tenants));
+    const poison: Message[] = [
+      { partition: 0, key: null, value: Buffer.from('{"not json') },
+      {
+        partition: 1,
+        key: 'x',
+        value: Buffer.from(
+          JSON.stringify({ ...events[0], eventId: undefined, patient: { id: 'p1', name: 'Jane Roe' } }),
+        ),
+      },
+      { partition: 2, key: 'y', value: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]) },
+      { partition: 0, key: 'z', value: Buffer.from(JSON.stringify({ ...events[1], extra: true })) },
+    ];
+    // Valid events before and after the poison, in every partition.
+    const asMessage = (e: AccessEvent, i: number): Message => ({
+      partition: i % 3,
+      key: `${e.tenant}:${e.actor.userId}`,
+      value: JSON.stringify(e),
+    });
+    await producer.send({ topic, acks: -1, messages: events.slice(0, N / 2).map(asMessage) });
+    await producer.send({ topic, acks: -1, messages: poison });
+    await producer.send({ topic, acks: -1, messages: events.slice(N / 2).map((e, i) => asMessage(e, i + N / 2)) });
+
+    const first = startWriter(topic, groupId);
+    await first.start();
+    await until('first writer to catch up', () => caughtUp(first));
+
+    // Rows per tenant = events per tenant; nothing invented, nothing lost.
+    const counts = new Map((await store.countsByTenant()).map((c) => [c.tenant, c.records]));
+    for (const t of tenants) expect(counts.get(t)).toBe(events.filter((e) => e.tenant === t).length);
+    const before = new Map<string, StoredRecord[]>();
+    const storedIds = new Set<string>();
+    for (const p of [0, 1, 2]) {
+      const origin = originFor(topic, p);
+      const rows = await scanAll(origin);
+      before.set(origin, rows);
+      expect(rows).toHaveLength(N / 3);
+      for (const r of rows) storedIds.add(r.eventId);
+      const v = await verifyLog({ origin, records: store.scan(origin) });
+      expect(v.ok, JSON.stringify(v.failure)).toBe(true);
+      expect(v.head.size).toBe(N / 3);
+    }
+    expect(storedIds).toEqual(new Set(events.map((e) => e.eventId)));
+    expect(await metric(first, 'phi_audit_writer_records_written_total')).toBe(N);
+    expect(await metric(first, 'phi_audit_writer_rejected_total')).toBe(poison.length);
+
+    // Every poison message is on the rejected topic, identified by origin and offset, bytes untouched.
+    const rejected = await readAll(rejectedTopicOf(topic), poison.length);
+    // Partition p holds offsets 0..149 of the first half, then its poison, then the second half.
+    expect(
+      rejected.map((r) => `${r.headers[REJECTED_HEADERS.origin]}@${r.headers[REJECTED_HEADERS.offset]}`).sort(),
+    ).toEqual(
+      [
+        `${originFor(topic, 0)}@150`,
+        `${originFor(topic, 0)}@151`,
+        `${originFor(topic, 1)}@150`,
+        `${originFor(topic, 2)}@150`,
+      ].sort(),
+    );
+    expect(rejected.map((r) => r.value.toString('base64')).sort()).toEqual(
+      poison.map((m) => Buffer.from(m.value as Buffer | string).toString('base64')).sort(),
+    );
+    const problems = rejected.map((r) => r.headers[REJECTED_HEADERS.problemKind]).sort();
+    expect(problems).toEqual(['invalid_event', 'invalid_event', 'not_json', 'not_utf8']);
+    await first.close();
+
+    // Replay everything: rewind the group to the start and run a fresh writer.
+    const ends = await admin.fetchTopicOffsets(topic);
+    await admin.setOffsets({
+      groupId,
+      topic,
+      partitions: ends.map((e) => ({ partition: e.partition, offset: e.low })),
+    });
+    expect((await admin.fetchOffsets({ groupId, topics: [topic] }))[0]!.partitions.every((p) => p.offset === '0')).toBe(
+      true,
+    );
+    const second = startWriter(topic, groupId);
+    await second.start();
+    await until('replaying writer to catch up', () => caughtUp(second));
+    for (const [origin, rows] of before) expect(await scanAll(origin)).toEqual(rows);
+    expect(await metric(second, 'phi_audit_writer_records_written_total')).toBe(0);
+    expect(await metric(second, 'phi_audit_writer_replay_skipped_total')).toBe(N + poison.length);
+    // Poison below the log heads is not produced again.
+    expect(await metric(second, 'phi_audit_writer_rejected_total')).toBe(0);
+
+    // And the logs continue where they ended.
+    const more = Array.from({ length: 30 }, (_, i) => eventOf(tag, N + i, tenants));
+    await producer.send({ topic, acks: -1, messages: more.map((e, i) => asMessage(e, i)) });
+    await until('new events to be written', () => caughtUp(second));
+    for (const p of [0, 1, 2]) {
+      const origin = originFor(topic, p);
+      const v = await verifyLog({ origin, records: store.scan(origin) });
+      expect(v.ok, JSON.stringify(v.failure)).toBe(true);
+      expect(v.head.size).toBe(N / 3 + 10);
+    }
+    await second.close();
+  });
+
+  it('hands partitions between writers of one group without forking a log (heads reloaded after every rebalance)', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const topic = `lw-int-${tag}`;
+    const groupId = `lw-${tag}`;
+    const tenants = [`r-${tag}`];
+    await ensureTopic({ brokers, topic, partitions: 3 });
+    let next = 0;
+    const wave = async (n: number) => {
+      const msgs = Array.from({ length: n }, (_, k) => {
+        const i = next + k;
+        return { partition: i % 3, key: null, value: JSON.stringify(eventOf(tag, i, tenants)) };
+      });
+      next += n;
+      await producer.send({ topic, acks: -1, messages: msgs });
+    };
+    const a = startWriter(topic, groupId);
+    await a.start();
+    await wave(90);
+    await until('writer A alone', () => caughtUp(a));
+    const b = startWriter(topic, groupId);
+    await b.start();
+    await wave(90);
+    await until('writers A and B', () => caughtUp(a));
+    const writtenByB = await metric(b, 'phi_audit_writer_records_written_total');
+    // B leaves: A takes its partitions back, whose logs grew while A was not looking.
+    await b.close();
+    await wave(90);
+    await until('writer A alone again', () => caughtUp(a));
+    expect(writtenByB).toBeGreaterThan(0);
+    for (const p of [0, 1, 2]) {
+      const origin = originFor(topic, p);
+      const v = await verifyLog({ origin, records: store.scan(origin) });
+      expect(v.ok, JSON.stringify(v.failure)).toBe(true);
+      expect(v.records).toBe(90);
+    }
+    await a.close();
+  });
+});
+
+async function readAll(topic: string, count: number): Promise<{ value: Buffer; headers: Record<string, string> }[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${randomUUID()}` });
+  const out: { value: Buffer; headers: Record<string, string> }[] = [];
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        const headers = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        out.push({ value: message.value ?? Buffer.alloc(0), headers });
+      },
+    });
+    await until(`${count} messages on ${topic}`, async () => out.length >= count, 30_000);
+    // Give duplicates a chance to show up.
+    await new Promise((r) => setTimeout(r, 500));
+    return out;
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+async function dropDatabase(): Promise<void> {
+  const u = new URL(clickhouseUrl);
+  const auth = Buffer.from(`${decodeURIComponent(u.username) || 'default'}:${decodeURIComponent(u.password)}`).toString(
+    'base64',
+  );
+  await fetch(`${u.protocol}//${u.host}/`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${auth}` },
+    body: `DROP DATABASE IF EXISTS ${database}`,
+  });
+}

@@ -1,0 +1,262 @@
+import {
+  createBatchConsumer,
+  ensureTopic,
+  errorSummary,
+  originFor,
+  type BatchConsumer,
+  type BusLogger,
+  type ConsumedBatch,
+  type PartitionLag,
+} from '@phi-audit/bus-kafka';
+import {
+  createChainBuilder,
+  isLedgerError,
+  type LedgerRecord,
+  type LedgerStore,
+  type LogHead,
+} from '@phi-audit/ledger';
+import type { Registry } from 'prom-client';
+import { decodeEvent } from './decode-event.js';
+import { WriterError } from './errors.js';
+import { createWriterMetrics, type WriterMetrics } from './metrics.js';
+import { RejectedSink, type RejectedMessage } from './rejected-sink.js';
+
+export interface LedgerWriterOptions {
+  brokers: readonly string[];
+  topic: string;
+  groupId: string;
+  store: LedgerStore;
+  logger: BusLogger;
+  clientId?: string;
+  /** Partition count used only when the topic does not exist yet. Default 6. */
+  partitions?: number;
+  /** Partitions written at the same time. Default 3. */
+  concurrency?: number;
+  /** Fetch tuning passed to the consumer (bytes / ms); defaults bound memory at any lag. */
+  minBytes?: number;
+  maxWaitTimeInMs?: number;
+  maxBytesPerPartition?: number;
+  /** Backoff of a failing batch (store down): first delay and cap, ms. Defaults 200 / 30,000. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /**
+   * Group session timeout (ms). A writer killed without leaving keeps its partitions this long,
+   * so a restarted writer resumes after it. Default 30,000.
+   */
+  sessionTimeout?: number;
+  /** Include process metrics (RSS, heap) in the registry. Default true. */
+  processMetrics?: boolean;
+  /** The consumer stopped for good; the process should exit non-zero and be restarted. */
+  onFatal?: (err: WriterError) => void;
+}
+
+/**
+ * Kafka → hash chain → store. One log per partition; a batch becomes one store append, and the
+ * partition's offset is committed only after the store confirmed it. Replays are idempotent:
+ * offsets at or below the log's last stored source offset are skipped.
+ */
+export class LedgerWriter {
+  readonly topic: string;
+  readonly #options: LedgerWriterOptions;
+  readonly #consumer: BatchConsumer;
+  readonly #rejected: RejectedSink;
+  readonly #metrics: WriterMetrics;
+  /** Heads of the logs this member writes, as confirmed by the store. */
+  readonly #heads = new Map<number, LogHead>();
+  #generation = 0;
+  #state: 'new' | 'running' | 'closing' | 'closed' = 'new';
+  #closed: Promise<void> | undefined;
+  #starting: Promise<void> | undefined;
+
+  constructor(options: LedgerWriterOptions) {
+    this.#options = options;
+    this.topic = options.topic;
+    const clientId = options.clientId ?? 'phi-audit-ledger-writer';
+    this.#rejected = new RejectedSink({
+      brokers: options.brokers,
+      sourceTopic: options.topic,
+      clientId: `${clientId}-rejected`,
+      logger: options.logger,
+    });
+    this.#consumer = createBatchConsumer({
+      brokers: options.brokers,
+      clientId,
+      groupId: options.groupId,
+      topic: options.topic,
+      logger: options.logger,
+      handler: (batch) => this.#handle(batch),
+      onRebalance: () => {
+        // Another member may have written these logs meanwhile: reload heads from the store.
+        this.#generation += 1;
+        this.#heads.clear();
+      },
+      onFatal: (err) => {
+        this.#options.onFatal?.(
+          new WriterError('WRITER_FATAL', `ledger writer for ${options.topic} stopped consuming`, { cause: err }),
+        );
+      },
+      ...(options.concurrency !== undefined ? { partitionsConsumedConcurrently: options.concurrency } : {}),
+      ...(options.minBytes !== undefined ? { minBytes: options.minBytes } : {}),
+      ...(options.maxWaitTimeInMs !== undefined ? { maxWaitTimeInMs: options.maxWaitTimeInMs } : {}),
+      ...(options.maxBytesPerPartition !== undefined ? { maxBytesPerPartition: options.maxBytesPerPartition } : {}),
+      ...(options.retryInitialMs !== undefined ? { retryInitialMs: options.retryInitialMs } : {}),
+      ...(options.retryMaxMs !== undefined ? { retryMaxMs: options.retryMaxMs } : {}),
+      ...(options.sessionTimeout !== undefined
+        ? {
+            sessionTimeout: options.sessionTimeout,
+            heartbeatInterval: Math.min(3_000, Math.floor(options.sessionTimeout / 3)),
+          }
+        : {}),
+    });
+    this.#metrics = createWriterMetrics({
+      lag: () => this.#consumer.lag(),
+      ...(options.processMetrics !== undefined ? { processMetrics: options.processMetrics } : {}),
+    });
+  }
+
+  /** Prometheus registry with the writer's metrics. */
+  get registry(): Registry {
+    return this.#metrics.registry;
+  }
+
+  /** True while consuming. */
+  get healthy(): boolean {
+    return this.#state === 'running';
+  }
+
+  /** Consumer lag per partition of the topic (all partitions, for this group). */
+  lag(): Promise<PartitionLag[]> {
+    return this.#consumer.lag();
+  }
+
+  /** Ensures the topic and its rejected topic exist, then joins the group and starts writing. */
+  start(): Promise<void> {
+    if (this.#starting) throw new Error('LedgerWriter.start() called twice');
+    this.#starting = this.#start();
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
+    const { brokers, topic, logger } = this.#options;
+    await ensureTopic({ brokers, topic, partitions: this.#options.partitions ?? 6, logger });
+    await ensureTopic({ brokers, topic: this.#rejected.topic, partitions: 1, logger });
+    await this.#rejected.connect();
+    await this.#consumer.start();
+    if (this.#state === 'new') this.#state = 'running';
+  }
+
+  async #handle(batch: ConsumedBatch): Promise<void> {
+    const { partition } = batch;
+    const label = { partition: String(partition) };
+    const origin = originFor(this.topic, partition);
+    const generation = this.#generation;
+    let head = this.#heads.get(partition);
+    if (!head) {
+      try {
+        head = await this.#options.store.head(origin);
+      } catch (err) {
+        this.#metrics.batches.inc({ outcome: 'failed' });
+        throw new WriterError('WRITER_HEAD_FAILED', `could not read the head of log ${origin}`, { cause: err });
+      }
+      if (generation === this.#generation) this.#heads.set(partition, head);
+    }
+
+    const builder = createChainBuilder(head);
+    const records: LedgerRecord[] = [];
+    const rejects: RejectedMessage[] = [];
+    let skipped = 0;
+    for (const m of batch.messages) {
+      if (m.offset <= head.lastSourceOffset) {
+        skipped += 1;
+        continue;
+      }
+      const decoded = decodeEvent(m.value);
+      if (!decoded.ok) {
+        rejects.push({ origin, partition, offset: m.offset, key: m.key, value: m.value, problem: decoded.problem });
+        continue;
+      }
+      try {
+        records.push(builder.append({ sourceOffset: m.offset, event: decoded.event }));
+      } catch (err) {
+        // The ledger's own encoder refused an event the schema accepted: still deterministic, still poison.
+        if (!isLedgerError(err, 'LEDGER_INVALID_EVENT') && !isLedgerError(err, 'LEDGER_INVALID_INPUT')) throw err;
+        rejects.push({
+          origin,
+          partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          problem: { kind: 'invalid_event', detail: err.message, issues: 1 },
+        });
+      }
+    }
+
+    // Rejects first: once the records are stored, offsets up to them are skipped on replay, so a
+    // poison message below them must already be safe on the rejected topic.
+    if (rejects.length > 0) {
+      await this.#rejected.send(rejects);
+      for (const r of rejects) {
+        this.#metrics.rejected.inc({ ...label, kind: r.problem.kind });
+        this.#options.logger.warn(
+          { origin, offset: r.offset, problem: r.problem.kind },
+          'poison message set aside on the rejected topic',
+        );
+      }
+    }
+    if (records.length > 0) {
+      const stop = this.#metrics.appendSeconds.startTimer();
+      try {
+        await this.#options.store.append(records);
+      } catch (err) {
+        // The insert may have landed anyway: forget the head so the retry reloads it from the store.
+        this.#heads.delete(partition);
+        this.#metrics.batches.inc({ outcome: 'failed' });
+        throw new WriterError(
+          'WRITER_APPEND_FAILED',
+          `store did not confirm ${records.length} record(s) for log ${origin}`,
+          { cause: err },
+        );
+      } finally {
+        stop();
+      }
+      if (generation === this.#generation) this.#heads.set(partition, builder.head());
+      this.#metrics.recordsWritten.inc(label, records.length);
+    }
+    if (skipped > 0) this.#metrics.replaySkipped.inc(label, skipped);
+    this.#metrics.batches.inc({ outcome: 'ok' });
+    this.#options.logger.debug(
+      { origin, written: records.length, rejected: rejects.length, skipped, size: builder.head().size },
+      'batch written',
+    );
+  }
+
+  /**
+   * Graceful stop: no new batches; the batch being written finishes and is committed; then the
+   * consumer leaves the group and the rejected-topic producer closes. The store is the caller's.
+   */
+  close(): Promise<void> {
+    this.#closed ??= (async () => {
+      this.#state = 'closing';
+      // Closing half-started clients races kafkajs' own connect; let start() settle first.
+      await this.#starting?.catch(() => undefined);
+      try {
+        await this.#consumer.close();
+        await this.#rejected.close();
+      } catch (err) {
+        this.#options.logger.warn({ topic: this.topic, ...errorSummary(err) }, 'error while closing the ledger writer');
+      } finally {
+        this.#state = 'closed';
+      }
+    })();
+    return this.#closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Creates a (not yet started) ledger writer; call `start()`. */
+export function createLedgerWriter(options: LedgerWriterOptions): LedgerWriter {
+  return new LedgerWriter(options);
+}
