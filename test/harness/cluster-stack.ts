@@ -47,6 +47,8 @@ export async function startClusterStack(options: { name: string; tenants: readon
     COLLECTOR_PORT: String(port),
     COLLECTOR_HOST: '127.0.0.1',
     LOG_LEVEL: 'warn',
+    // A killed writer's partitions move to its replacement after this long (broker minimum 6 s).
+    KAFKA_SESSION_TIMEOUT_MS: '6000',
   };
 
   const admin = createClient({ url: clickhouseUrl });

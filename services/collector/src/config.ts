@@ -12,6 +12,7 @@ const EnvSchema = z.object({
   KAFKA_TOPIC: z.string().min(1).default(DEFAULT_TOPIC),
   KAFKA_CLIENT_ID: z.string().min(1).default('phi-audit-collector'),
   /** Create the topic at startup when missing (single-broker and dev setups). */
+  KAFKA_PARTITIONS: int(1, 1000).default(6),
   KAFKA_CREATE_TOPIC: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((v) => v === 'true'),
   COLLECTOR_HOST: z.string().min(1).default('127.0.0.1'),
   COLLECTOR_PORT: int(0, 65535).default(8080),
@@ -30,7 +31,7 @@ const EnvSchema = z.object({
 
 /** The collector's configuration, frozen. */
 export interface CollectorConfig {
-  readonly kafka: { readonly brokers: readonly string[]; readonly topic: string; readonly clientId: string; readonly createTopic: boolean; readonly lingerMs: number };
+  readonly kafka: { readonly brokers: readonly string[]; readonly topic: string; readonly clientId: string; readonly createTopic: boolean; readonly partitions: number; readonly lingerMs: number };
   readonly http: { readonly host: string; readonly port: number };
   readonly keysFile: string;
   readonly limits: {
@@ -60,7 +61,7 @@ export function parseCollectorConfig(env: Readonly<Record<string, string | undef
   }
   const e = parsed.data;
   const config: CollectorConfig = {
-    kafka: Object.freeze({ brokers: Object.freeze(e.KAFKA_BROKERS), topic: e.KAFKA_TOPIC, clientId: e.KAFKA_CLIENT_ID, createTopic: e.KAFKA_CREATE_TOPIC, lingerMs: e.COLLECTOR_LINGER_MS }),
+    kafka: Object.freeze({ brokers: Object.freeze(e.KAFKA_BROKERS), topic: e.KAFKA_TOPIC, clientId: e.KAFKA_CLIENT_ID, createTopic: e.KAFKA_CREATE_TOPIC, partitions: e.KAFKA_PARTITIONS, lingerMs: e.COLLECTOR_LINGER_MS }),
     http: Object.freeze({ host: e.COLLECTOR_HOST, port: e.COLLECTOR_PORT }),
     keysFile: e.PHI_AUDIT_KEYS_FILE,
     limits: Object.freeze({

@@ -21,7 +21,7 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
   const logger = createCollectorLogger({ level: config.logLevel });
   const keys = openIngestKeyStore({ file: config.keysFile, logger });
   if (config.kafka.createTopic) {
-    await ensureTopic({ brokers: config.kafka.brokers, topic: config.kafka.topic, logger, clientId: `${config.kafka.clientId}-setup` });
+    await ensureTopic({ brokers: config.kafka.brokers, topic: config.kafka.topic, partitions: config.kafka.partitions, logger, clientId: `${config.kafka.clientId}-setup` });
   }
   const publisher = createEventPublisher({
     brokers: config.kafka.brokers,
