@@ -75,9 +75,9 @@ describe('tamper evidence on the ClickHouse ledger', () => {
   it('names the index of a row whose event content was updated', async () => {
     const db = await copyLedger();
     const [target] = await (
-      await admin.query({ query: `SELECT toString(min(idx)) AS idx FROM ${db}.access_log WHERE idx > 20 AND action = 'view'`, format: 'JSONEachRow' })
-    ).json<{ idx: string }>();
-    const idx = Number(target!.idx);
+      await admin.query({ query: `SELECT toString(min(idx)) AS target FROM ${db}.access_log WHERE idx > 20 AND action = 'view'`, format: 'JSONEachRow' })
+    ).json<{ target: string }>();
+    const idx = Number(target!.target);
     await mutate(db, `ALTER TABLE ${db}.access_log UPDATE event_json = replaceOne(event_json, '"action":"view"', '"action":"print"') WHERE idx = ${idx}`);
     const result = await verify(db);
     expect(result.code, result.output).toBe(1);

@@ -28,28 +28,31 @@ describe('fault: ledger-writer killed with SIGKILL mid-load', () => {
       }
     }
 
-    // Kill the writer each time another sixth of the load has been stored, then restart it.
+    // Paced at 2,000 events/s the load lasts ~50 s; the writer is killed every 8 s from 5 s on,
+    // and restarted at once, so all five kills land while events are still arriving.
     let kills = 0;
-    let killing = false;
+    let loading = true;
+    const killLog: string[] = [];
+    const started = Date.now();
+    let killing: Promise<void> = Promise.resolve();
     const killer = setInterval(() => {
-      if (killing || kills >= KILLS) return;
-      killing = true;
-      void (async () => {
-        const stored = await countRows(stack.clickhouseUrl, stack.database).catch(() => 0);
-        if (stored >= ((kills + 1) * TOTAL) / (KILLS + 1)) {
-          await stack.writer.kill9();
-          kills += 1;
-          await stack.startWriter();
-        }
-      })().finally(() => {
-        killing = false;
-      });
+      if (kills >= KILLS || Date.now() - started < 5_000 + kills * 8_000) return;
+      kills += 1;
+      killing = (async () => {
+        const stored = await countRows(stack.clickhouseUrl, stack.database).catch(() => -1);
+        await stack.writer.kill9();
+        killLog.push(`kill ${kills} at ${((Date.now() - started) / 1000).toFixed(1)} s: ${stored} rows stored, load ${loading ? 'running' : 'finished'}`);
+        await stack.startWriter();
+      })();
     }, 100);
 
-    const load = await runLoad({ url: stack.collectorUrl, keys: stack.keys, batches: batches(), concurrency: 6 });
+    const load = await runLoad({ url: stack.collectorUrl, keys: stack.keys, batches: batches(), concurrency: 6, eventsPerSecond: 2_000 });
+    loading = false;
     expect(load.failedRequests, JSON.stringify([...load.statuses])).toBe(0);
-    await waitFor('five kills', async () => kills >= KILLS && !killing, 300_000);
     clearInterval(killer);
+    await killing;
+    console.info(killLog.join('\n'));
+    expect(killLog.filter((line) => line.endsWith('load running'))).toHaveLength(KILLS);
     await waitFor(
       'all acknowledged events stored',
       async () => (await countRows(stack.clickhouseUrl, stack.database)) >= load.acknowledged.size,

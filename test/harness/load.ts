@@ -16,6 +16,8 @@ export interface LoadOptions {
   keys: ReadonlyMap<string, string>;
   batches: AsyncIterable<{ tenant: string; events: PostedEvent[] }> | Iterable<{ tenant: string; events: PostedEvent[] }>;
   concurrency: number;
+  /** Paces the load to about this many events per second (default: as fast as answered). */
+  eventsPerSecond?: number;
   /** Called after each answered request; lets fault tests act mid-load. */
   onProgress?: (acknowledged: number) => void;
 }
@@ -28,11 +30,18 @@ export interface LoadOptions {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = { attempted: new Set(), acknowledged: new Set(), failedRequests: 0, statuses: new Map() };
   const iterator = Symbol.asyncIterator in options.batches ? options.batches[Symbol.asyncIterator]() : toAsync(options.batches);
+  const start = performance.now();
+  let scheduled = 0;
   const worker = async (): Promise<void> => {
     for (;;) {
       const next = await iterator.next();
       if (next.done === true) return;
       const { tenant, events } = next.value;
+      if (options.eventsPerSecond !== undefined) {
+        const due = start + (scheduled / options.eventsPerSecond) * 1000;
+        scheduled += events.length;
+        await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      }
       for (const e of events) result.attempted.add(e.eventId);
       let status = 0;
       try {
