@@ -72,15 +72,26 @@ async function main(): Promise<void> {
     // 1. Sustained end-to-end throughput: post as fast as the pipeline accepts, until queryable.
     const base = await countRows(stack.clickhouseUrl, stack.database);
     const t0 = performance.now();
-    const load = await runLoad({ url: stack.collectorUrl, keys: stack.keys, batches: makeBatches(2, EVENTS, BATCH), concurrency: 8 });
-    await waitFor('throughput run stored', async () => (await countRows(stack.clickhouseUrl, stack.database)) >= base + load.acknowledged.size, 600_000);
+    const load = await runLoad({
+      url: stack.collectorUrl,
+      keys: stack.keys,
+      batches: makeBatches(2, EVENTS, BATCH),
+      concurrency: 8,
+    });
+    await waitFor(
+      'throughput run stored',
+      async () => (await countRows(stack.clickhouseUrl, stack.database)) >= base + load.acknowledged.size,
+      600_000,
+    );
     const pipelineSeconds = (performance.now() - t0) / 1000;
     const pipelineRate = load.acknowledged.size / pipelineSeconds;
 
     // 2. Ceiling: raw ClickHouse insert of the identical rows, same batch size, into a copy table.
     const admin = createClient({ url: stack.clickhouseUrl, database: stack.database });
     await admin.command({ query: 'CREATE TABLE bench_copy AS access_log' });
-    const rows = await (await admin.query({ query: `SELECT * FROM access_log ORDER BY log, idx LIMIT ${EVENTS}`, format: 'JSONEachRow' })).json<Record<string, unknown>>();
+    const rows = await (
+      await admin.query({ query: `SELECT * FROM access_log ORDER BY log, idx LIMIT ${EVENTS}`, format: 'JSONEachRow' })
+    ).json<Record<string, unknown>>();
     const t1 = performance.now();
     const writers = 4;
     let next = 0;
@@ -96,11 +107,18 @@ async function main(): Promise<void> {
 
     // 3. Ceiling: raw kafkajs produce (acks=all, idempotent) → consume of the same values.
     const values = rows.map((r) => ({ key: `${String(r.tenant)}:${String(r.user_id)}`, value: String(r.event_json) }));
-    const kafka = new Kafka({ clientId: 'bench-raw', brokers: process.env.KAFKA_BROKERS!.split(','), logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({
+      clientId: 'bench-raw',
+      brokers: process.env.KAFKA_BROKERS!.split(','),
+      logLevel: logLevel.NOTHING,
+    });
     const rawTopic = `${stack.topic}.raw`;
     const kadmin = kafka.admin();
     await kadmin.connect();
-    await kadmin.createTopics({ topics: [{ topic: rawTopic, numPartitions: 6, replicationFactor: 1 }], waitForLeaders: true });
+    await kadmin.createTopics({
+      topics: [{ topic: rawTopic, numPartitions: 6, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
     await kadmin.disconnect();
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     const consumer = kafka.consumer({ groupId: `${rawTopic}.g` });
@@ -153,7 +171,11 @@ async function main(): Promise<void> {
         acked.push({ cumulative, at: performance.now() });
       }),
     );
-    await waitFor('paced run stored', async () => (await countRows(stack.clickhouseUrl, stack.database)) - before >= cumulative, 120_000);
+    await waitFor(
+      'paced run stored',
+      async () => (await countRows(stack.clickhouseUrl, stack.database)) - before >= cumulative,
+      120_000,
+    );
     polling = false;
     await poller;
     // Rows become visible roughly in acknowledgement order; the latency of the k-th
@@ -166,11 +188,20 @@ async function main(): Promise<void> {
     // 5. Writer memory at a large consumer lag: stop the writer, queue LAG_EVENTS, let it catch up.
     process.kill(stack.writer.child.pid!, 'SIGSTOP');
     const lagBase = await countRows(stack.clickhouseUrl, stack.database);
-    const lagLoad = await runLoad({ url: stack.collectorUrl, keys: stack.keys, batches: makeBatches(4, LAG_EVENTS, BATCH), concurrency: 8 });
+    const lagLoad = await runLoad({
+      url: stack.collectorUrl,
+      keys: stack.keys,
+      batches: makeBatches(4, LAG_EVENTS, BATCH),
+      concurrency: 8,
+    });
     peakRss = 0;
     process.kill(stack.writer.child.pid!, 'SIGCONT');
     const t3 = performance.now();
-    await waitFor('lag drained', async () => (await countRows(stack.clickhouseUrl, stack.database)) >= lagBase + lagLoad.acknowledged.size, 600_000);
+    await waitFor(
+      'lag drained',
+      async () => (await countRows(stack.clickhouseUrl, stack.database)) >= lagBase + lagLoad.acknowledged.size,
+      600_000,
+    );
     const catchUpRate = lagLoad.acknowledged.size / ((performance.now() - t3) / 1000);
     await admin.close();
 
@@ -183,7 +214,10 @@ async function main(): Promise<void> {
       `latency 2xx→queryable at ${PACED_RATE} events/s for ${PACED_SECONDS} s: p50 ${percentile(latencies, 50).toFixed(0)} ms, p99 ${percentile(latencies, 99).toFixed(0)} ms  (target p99 ≤ 2000 ms)`,
       `writer catching up a lag of ${lagLoad.acknowledged.size} events: ${catchUpRate.toFixed(0)} events/s, peak RSS ${peakRss.toFixed(0)} MB  (target < 300 MB)`,
     );
-    const verify = await runCli(['verify', '--clickhouse', stack.clickhouseUrl, '--database', stack.database], stack.env);
+    const verify = await runCli(
+      ['verify', '--clickhouse', stack.clickhouseUrl, '--database', stack.database],
+      stack.env,
+    );
     results.push(`verify after the benchmark: exit ${verify.code}`);
   } finally {
     clearInterval(rssTimer);

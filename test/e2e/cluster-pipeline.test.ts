@@ -34,14 +34,21 @@ describe('cluster pipeline: collector → Kafka → ledger-writer → ClickHouse
     expect(load.failedRequests, JSON.stringify([...load.statuses])).toBe(0);
     expect(load.acknowledged.size).toBe(20_000);
 
-    await waitFor('20,000 ledger rows', async () => (await countRows(stack.clickhouseUrl, stack.database)) >= 20_000, 120_000);
+    await waitFor(
+      '20,000 ledger rows',
+      async () => (await countRows(stack.clickhouseUrl, stack.database)) >= 20_000,
+      120_000,
+    );
     const report = await checkNoLoss({ clickhouseUrl: stack.clickhouseUrl, database: stack.database, ...load });
     expect(report.lost).toEqual([]);
     expect(report.invented).toEqual([]);
     expect(report.duplicatedLogs).toEqual([]);
     expect(report.storedRows).toBe(20_000);
 
-    const counts = await runCli(['verify', '--clickhouse', stack.clickhouseUrl, '--database', stack.database], stack.env);
+    const counts = await runCli(
+      ['verify', '--clickhouse', stack.clickhouseUrl, '--database', stack.database],
+      stack.env,
+    );
     expect(counts.code, counts.output).toBe(0);
     // One log per partition: 6 logs, each named in the output.
     for (let p = 0; p < 6; p++) expect(counts.output).toContain(`phi-audit/${stack.topic}/${p}`);
@@ -49,7 +56,10 @@ describe('cluster pipeline: collector → Kafka → ledger-writer → ClickHouse
     const { createClient } = await import('@clickhouse/client');
     const client = createClient({ url: stack.clickhouseUrl, database: stack.database });
     const perTenant = await (
-      await client.query({ query: 'SELECT tenant, toString(count()) AS n FROM access_log GROUP BY tenant ORDER BY tenant', format: 'JSONEachRow' })
+      await client.query({
+        query: 'SELECT tenant, toString(count()) AS n FROM access_log GROUP BY tenant ORDER BY tenant',
+        format: 'JSONEachRow',
+      })
     ).json<{ tenant: string; n: string }>();
     await client.close();
     expect(perTenant).toEqual(TENANTS.map((tenant, i) => ({ tenant, n: String(PER_TENANT[i]) })));

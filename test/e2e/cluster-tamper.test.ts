@@ -75,10 +75,16 @@ describe('tamper evidence on the ClickHouse ledger', () => {
   it('names the index of a row whose event content was updated', async () => {
     const db = await copyLedger();
     const [target] = await (
-      await admin.query({ query: `SELECT toString(min(idx)) AS target FROM ${db}.access_log WHERE idx > 20 AND action = 'view'`, format: 'JSONEachRow' })
+      await admin.query({
+        query: `SELECT toString(min(idx)) AS target FROM ${db}.access_log WHERE idx > 20 AND action = 'view'`,
+        format: 'JSONEachRow',
+      })
     ).json<{ target: string }>();
     const idx = Number(target!.target);
-    await mutate(db, `ALTER TABLE ${db}.access_log UPDATE event_json = replaceOne(event_json, '"action":"view"', '"action":"print"') WHERE idx = ${idx}`);
+    await mutate(
+      db,
+      `ALTER TABLE ${db}.access_log UPDATE event_json = replaceOne(event_json, '"action":"view"', '"action":"print"') WHERE idx = ${idx}`,
+    );
     const result = await verify(db);
     expect(result.code, result.output).toBe(1);
     expect(result.output).toMatch(new RegExp(`index ${idx}\\b`));
@@ -112,7 +118,12 @@ describe('tamper evidence on the ClickHouse ledger', () => {
     event.patient.id = 'MRN-FORGED';
     event.eventId = 'forged-1';
     const eventJson = canonicalJson(event);
-    const forged = { ...original, event_id: 'forged-1', patient_id: 'MRN-FORGED', event_json: eventJson };
+    const forged: Record<string, unknown> = {
+      ...original,
+      event_id: 'forged-1',
+      patient_id: 'MRN-FORGED',
+      event_json: eventJson,
+    };
     forged.leaf_hash = hashLeaf(
       encodeLeaf({ origin, index: 150, sourceOffset: Number(original.source_offset), eventId: 'forged-1', eventJson }),
     ).toString('hex');

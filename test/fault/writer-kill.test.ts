@@ -41,12 +41,20 @@ describe('fault: ledger-writer killed with SIGKILL mid-load', () => {
       killing = (async () => {
         const stored = await countRows(stack.clickhouseUrl, stack.database).catch(() => -1);
         await stack.writer.kill9();
-        killLog.push(`kill ${kills} at ${((Date.now() - started) / 1000).toFixed(1)} s: ${stored} rows stored, load ${loading ? 'running' : 'finished'}`);
+        killLog.push(
+          `kill ${kills} at ${((Date.now() - started) / 1000).toFixed(1)} s: ${stored} rows stored, load ${loading ? 'running' : 'finished'}`,
+        );
         await stack.startWriter();
       })();
     }, 100);
 
-    const load = await runLoad({ url: stack.collectorUrl, keys: stack.keys, batches: batches(), concurrency: 6, eventsPerSecond: 2_000 });
+    const load = await runLoad({
+      url: stack.collectorUrl,
+      keys: stack.keys,
+      batches: batches(),
+      concurrency: 6,
+      eventsPerSecond: 2_000,
+    });
     loading = false;
     expect(load.failedRequests, JSON.stringify([...load.statuses])).toBe(0);
     clearInterval(killer);
@@ -66,7 +74,10 @@ describe('fault: ledger-writer killed with SIGKILL mid-load', () => {
     expect(report.duplicatedLogs).toEqual([]);
     expect(report.storedRows).toBe(load.acknowledged.size);
 
-    const verify = await runCli(['verify', '--clickhouse', stack.clickhouseUrl, '--database', stack.database], stack.env);
+    const verify = await runCli(
+      ['verify', '--clickhouse', stack.clickhouseUrl, '--database', stack.database],
+      stack.env,
+    );
     expect(verify.code, verify.output).toBe(0);
   });
 });

@@ -24,11 +24,18 @@ export interface ClusterStack {
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: the test global setup provides it (services from env or phi-audit services up)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: the test global setup provides it (services from env or phi-audit services up)`,
+    );
   return value;
 }
 
-export async function startClusterStack(options: { name: string; tenants: readonly string[]; partitions?: number }): Promise<ClusterStack> {
+export async function startClusterStack(options: {
+  name: string;
+  tenants: readonly string[];
+  partitions?: number;
+}): Promise<ClusterStack> {
   const suffix = `${options.name}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
   const database = `e2e_${suffix}`.replace(/[^a-zA-Z0-9_]/g, '_');
   const topic = `e2e.${suffix}`;

@@ -14,7 +14,8 @@ export interface LoadOptions {
   url: string;
   /** Ingest key per tenant. */
   keys: ReadonlyMap<string, string>;
-  batches: AsyncIterable<{ tenant: string; events: PostedEvent[] }> | Iterable<{ tenant: string; events: PostedEvent[] }>;
+  batches:
+    AsyncIterable<{ tenant: string; events: PostedEvent[] }> | Iterable<{ tenant: string; events: PostedEvent[] }>;
   concurrency: number;
   /** Paces the load to about this many events per second (default: as fast as answered). */
   eventsPerSecond?: number;
@@ -29,7 +30,8 @@ export interface LoadOptions {
  */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const result: LoadResult = { attempted: new Set(), acknowledged: new Set(), failedRequests: 0, statuses: new Map() };
-  const iterator = Symbol.asyncIterator in options.batches ? options.batches[Symbol.asyncIterator]() : toAsync(options.batches);
+  const iterator =
+    Symbol.asyncIterator in options.batches ? options.batches[Symbol.asyncIterator]() : toAsync(options.batches);
   const start = performance.now();
   let scheduled = 0;
   const worker = async (): Promise<void> => {

@@ -23,7 +23,8 @@ export async function checkNoLoss(options: {
   try {
     const perLog = await (
       await client.query({
-        query: 'SELECT log, toString(count()) AS rows, toString(uniqExact(event_id)) AS distinct FROM access_log GROUP BY log',
+        query:
+          'SELECT log, toString(count()) AS rows, toString(uniqExact(event_id)) AS distinct FROM access_log GROUP BY log',
         format: 'JSONEachRow',
       })
     ).json<{ log: string; rows: string; distinct: string }>();
@@ -49,7 +50,9 @@ export async function checkNoLoss(options: {
 export async function countRows(clickhouseUrl: string, database: string): Promise<number> {
   const client = createClient({ url: clickhouseUrl, database });
   try {
-    const rows = await (await client.query({ query: 'SELECT toString(count()) AS n FROM access_log', format: 'JSONEachRow' })).json<{ n: string }>();
+    const rows = await (
+      await client.query({ query: 'SELECT toString(count()) AS n FROM access_log', format: 'JSONEachRow' })
+    ).json<{ n: string }>();
     return Number(rows[0]?.n ?? 0);
   } finally {
     await client.close();

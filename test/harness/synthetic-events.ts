@@ -45,7 +45,10 @@ export interface PostedEvent {
 }
 
 /** Returns a generator of events for one tenant at a time; `next(tenant)` is deterministic for the seed. */
-export function createSyntheticEvents(options: SyntheticOptions): { next(tenant: string): PostedEvent; count(): number } {
+export function createSyntheticEvents(options: SyntheticOptions): {
+  next(tenant: string): PostedEvent;
+  count(): number;
+} {
   const random = seededRandom(options.seed);
   const users = options.usersPerTenant ?? 40;
   const patients = options.patientsPerTenant ?? 2_000;

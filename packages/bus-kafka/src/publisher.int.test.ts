@@ -92,7 +92,9 @@ describe('createEventPublisher', () => {
   it('gets 5,000 large events through, split under the broker message size limit', async () => {
     const hwBefore = await highWatermark();
     const before = publisher.stats();
-    const big = Array.from({ length: 5_000 }, (_, i) => event(10_000 + i, { actor: { userId: 'same-user' }, reason: 'r'.repeat(1_500) }));
+    const big = Array.from({ length: 5_000 }, (_, i) =>
+      event(10_000 + i, { actor: { userId: 'same-user' }, reason: 'r'.repeat(1_500) }),
+    );
     await publisher.publish(big);
     expect((await highWatermark()) - hwBefore).toBe(5_000);
     const sends = publisher.stats().sends - before.sends;

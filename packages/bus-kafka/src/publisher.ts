@@ -306,7 +306,8 @@ const UNAVAILABLE_ERRORS = new Set([
 
 function classifySendError(error: unknown, topic: string): BusError {
   const name = error instanceof Error ? error.name : '';
-  const retriable = typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
+  const retriable =
+    typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
   if (UNAVAILABLE_ERRORS.has(name) || retriable) {
     return new BusError('BUS_UNAVAILABLE', `Kafka is unavailable: ${describeError(error)}`, { cause: error });
   }
@@ -316,7 +317,9 @@ function classifySendError(error: unknown, topic: string): BusError {
 function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = (error as { originalError?: unknown }).originalError ?? error.cause;
-  return cause instanceof Error && cause.message !== error.message ? `${error.message} (${cause.message})` : error.message;
+  return cause instanceof Error && cause.message !== error.message
+    ? `${error.message} (${cause.message})`
+    : error.message;
 }
 
 /**

@@ -13,7 +13,11 @@ function reference(text: string): boolean {
 }
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
-const anyUnit = fc.oneof(fc.string({ unit: 'grapheme', maxLength: 3 }), loneSurrogate, fc.constantFrom('1', '10', '9', '\u0080', '"', '\\'));
+const anyUnit = fc.oneof(
+  fc.string({ unit: 'grapheme', maxLength: 3 }),
+  loneSurrogate,
+  fc.constantFrom('1', '10', '9', '\u0080', '"', '\\'),
+);
 const key = fc.string({ unit: anyUnit, maxLength: 4 });
 const value = fc.letrec((tie) => ({
   node: fc.oneof(
@@ -39,7 +43,18 @@ const jsonText = fc.oneof(
   }),
   value.map((v) => JSON.stringify(v) ?? 'null'),
   value.map((v) => JSON.stringify(v, null, 1) ?? 'null'),
-  fc.constantFrom('1.0', '1e400', '-0', '{"a":1,"a":2}', '{"10":1,"9":2}', '{"9":2,"10":1}', '"\\ud800"', '{"b":1,"a":2}', '"\\u00e9"', '"é"'),
+  fc.constantFrom(
+    '1.0',
+    '1e400',
+    '-0',
+    '{"a":1,"a":2}',
+    '{"10":1,"9":2}',
+    '{"9":2,"10":1}',
+    '"\\ud800"',
+    '{"b":1,"a":2}',
+    '"\\u00e9"',
+    '"é"',
+  ),
 );
 
 describe('isCanonicalJsonText', () => {

@@ -16,7 +16,9 @@ describe('canonicalJson (RFC 8785)', () => {
     const keys = Object.keys(JSON.parse(canonicalJson(input)) as object);
     // JSON.parse re-orders the integer-like key "1"; check the text order instead.
     const text = canonicalJson(input);
-    const order = ['\\r', '1', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33'].map((k) => text.indexOf(`"${k}"`));
+    const order = ['\\r', '1', '\u0080', '\u00f6', '\u20ac', '\ud83d\ude00', '\ufb33'].map((k) =>
+      text.indexOf(`"${k}"`),
+    );
     expect(order.every((pos, i) => pos >= 0 && (i === 0 || pos > (order[i - 1] as number)))).toBe(true);
     expect(keys).toHaveLength(7);
     expect(canonicalJson({ b: { d: 1, c: 2 }, a: [{ z: 1, y: 2 }] })).toBe('{"a":[{"y":2,"z":1}],"b":{"c":2,"d":1}}');
@@ -34,7 +36,9 @@ describe('canonicalJson (RFC 8785)', () => {
   });
 
   it('serialises numbers the ECMAScript way', () => {
-    expect(canonicalJson([0, -0, 1e21, 1e-7, 0.1, 2 ** 53 - 1, -1.5])).toBe('[0,0,1e+21,1e-7,0.1,9007199254740991,-1.5]');
+    expect(canonicalJson([0, -0, 1e21, 1e-7, 0.1, 2 ** 53 - 1, -1.5])).toBe(
+      '[0,0,1e+21,1e-7,0.1,9007199254740991,-1.5]',
+    );
   });
 
   it('keeps non-ASCII characters as they are and escapes only what JSON requires', () => {

@@ -12,7 +12,9 @@ export function canonicalJson(value: unknown): string {
   try {
     out = canonicalize(value);
   } catch (cause) {
-    throw new LedgerError('LEDGER_INVALID_INPUT', `value cannot be canonicalised: ${(cause as Error).message}`, { cause });
+    throw new LedgerError('LEDGER_INVALID_INPUT', `value cannot be canonicalised: ${(cause as Error).message}`, {
+      cause,
+    });
   }
   if (out === undefined) {
     throw new LedgerError('LEDGER_INVALID_INPUT', `value of type ${typeof value} has no JSON representation`);

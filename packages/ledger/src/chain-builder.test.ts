@@ -60,7 +60,15 @@ describe('createChainBuilder', () => {
       const r = builder.append({ sourceOffset: 10 + i * 3, event });
       expect(r.index).toBe(i);
       expect(r.eventJson).toBe(canonicalJson(event));
-      expect(r.leafHash).toBe(leafHashOf({ origin: ORIGIN, index: i, sourceOffset: 10 + i * 3, eventId: event.eventId, eventJson: r.eventJson }));
+      expect(r.leafHash).toBe(
+        leafHashOf({
+          origin: ORIGIN,
+          index: i,
+          sourceOffset: 10 + i * 3,
+          eventId: event.eventId,
+          eventJson: r.eventJson,
+        }),
+      );
       expect(r.chain).toBe(nextChain(prev, r.leafHash));
       prev = r.chain;
     }
@@ -74,7 +82,10 @@ describe('createChainBuilder', () => {
     first.append({ sourceOffset: 0, event: sampleEvent(0) });
     first.append({ sourceOffset: 1, event: sampleEvent(1) });
     const resumed = createChainBuilder(first.head());
-    expect([resumed.append({ sourceOffset: 2, event: sampleEvent(2) }), resumed.append({ sourceOffset: 3, event: sampleEvent(3) })]).toEqual(all.slice(2));
+    expect([
+      resumed.append({ sourceOffset: 2, event: sampleEvent(2) }),
+      resumed.append({ sourceOffset: 3, event: sampleEvent(3) }),
+    ]).toEqual(all.slice(2));
   });
 
   it('rejects a source offset that does not move forward, without advancing', () => {

@@ -34,7 +34,10 @@ export function createChainBuilder(head: LogHead): ChainBuilder {
   return {
     append({ sourceOffset, event }) {
       if (!Number.isSafeInteger(sourceOffset) || sourceOffset < 0) {
-        throw new LedgerError('LEDGER_INVALID_INPUT', `source offset must be a non-negative safe integer (log ${origin}, index ${size})`);
+        throw new LedgerError(
+          'LEDGER_INVALID_INPUT',
+          `source offset must be a non-negative safe integer (log ${origin}, index ${size})`,
+        );
       }
       if (sourceOffset <= lastSourceOffset) {
         throw new LedgerError(
@@ -46,7 +49,9 @@ export function createChainBuilder(head: LogHead): ChainBuilder {
       if (!parsed.success) {
         // Paths and schema messages only: the values may be PHI.
         const fields = parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ');
-        throw new LedgerError('LEDGER_INVALID_EVENT', `event is not a valid AccessEvent (fields: ${fields})`, { cause: parsed.error });
+        throw new LedgerError('LEDGER_INVALID_EVENT', `event is not a valid AccessEvent (fields: ${fields})`, {
+          cause: parsed.error,
+        });
       }
       const eventJson = canonicalJson(event);
       const leafHash = leaves.hashHex(size, sourceOffset, event.eventId, eventJson);

@@ -26,7 +26,10 @@ describe('chain', () => {
         const hasher = createChainHasher();
         let chain = GENESIS_CHAIN;
         for (const leaf of leaves) {
-          const expected = createHash('sha256').update(Buffer.from(chain, 'hex')).update(Buffer.from(leaf, 'hex')).digest('hex');
+          const expected = createHash('sha256')
+            .update(Buffer.from(chain, 'hex'))
+            .update(Buffer.from(leaf, 'hex'))
+            .digest('hex');
           expect(nextChain(chain, leaf)).toBe(expected);
           expect(hasher.next(leaf)).toBe(expected);
           chain = expected;

@@ -17,8 +17,10 @@ export function isHashHex(s: unknown): s is string {
  * the result are lowercase hex. Throws LEDGER_INVALID_INPUT for anything else.
  */
 export function nextChain(prevChainHex: string, leafHashHex: string): string {
-  if (!isHashHex(prevChainHex)) throw new LedgerError('LEDGER_INVALID_INPUT', 'previous chain must be 64 lowercase hex digits');
-  if (!isHashHex(leafHashHex)) throw new LedgerError('LEDGER_INVALID_INPUT', 'leaf hash must be 64 lowercase hex digits');
+  if (!isHashHex(prevChainHex))
+    throw new LedgerError('LEDGER_INVALID_INPUT', 'previous chain must be 64 lowercase hex digits');
+  if (!isHashHex(leafHashHex))
+    throw new LedgerError('LEDGER_INVALID_INPUT', 'leaf hash must be 64 lowercase hex digits');
   const buf = Buffer.allocUnsafe(64);
   buf.write(prevChainHex, 0, 'hex');
   buf.write(leafHashHex, 32, 'hex');
@@ -64,10 +66,12 @@ export function assertValidHead(head: LogHead): void {
   const bad = (what: string): never => {
     throw new LedgerError('LEDGER_INVALID_HEAD', `log head ${what}`);
   };
-  if (typeof head.origin !== 'string' || head.origin.length === 0 || !head.origin.isWellFormed()) bad('origin must be a non-empty well-formed string');
+  if (typeof head.origin !== 'string' || head.origin.length === 0 || !head.origin.isWellFormed())
+    bad('origin must be a non-empty well-formed string');
   if (!Number.isSafeInteger(head.size) || head.size < 0) bad('size must be a non-negative safe integer');
   if (!isHashHex(head.chain)) bad('chain must be 64 lowercase hex digits');
-  if (!Number.isSafeInteger(head.lastSourceOffset) || head.lastSourceOffset < -1) bad('lastSourceOffset must be a safe integer ≥ -1');
+  if (!Number.isSafeInteger(head.lastSourceOffset) || head.lastSourceOffset < -1)
+    bad('lastSourceOffset must be a safe integer ≥ -1');
   if (head.size === 0 && (head.chain !== GENESIS_CHAIN || head.lastSourceOffset !== -1)) {
     bad('of an empty log must have the genesis chain and lastSourceOffset -1');
   }

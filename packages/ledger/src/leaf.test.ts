@@ -20,7 +20,13 @@ const EXAMPLE_EVENT = {
 };
 const EXAMPLE_JSON =
   '{"action":"view","actor":{"userId":"u1"},"eventId":"e1","occurredAt":1714573800000,"outcome":"success","patient":{"id":"p1"},"receivedAt":1714573800500,"resource":{"type":"Patient"},"source":{"system":"ehr"},"tenant":"clinic-a"}';
-const EXAMPLE: LeafInput = { origin: 'phi-audit/access-events/0', index: 0, sourceOffset: 42, eventId: 'e1', eventJson: EXAMPLE_JSON };
+const EXAMPLE: LeafInput = {
+  origin: 'phi-audit/access-events/0',
+  index: 0,
+  sourceOffset: 42,
+  eventId: 'e1',
+  eventJson: EXAMPLE_JSON,
+};
 const EXAMPLE_LEAF_HEX = [
   '00000011' + '7068692d61756469742f6c6561662f7631', // lp("phi-audit/leaf/v1")
   '00000019' + '7068692d61756469742f6163636573732d6576656e74732f30', // lp(origin)
@@ -76,7 +82,10 @@ describe('encodeLeaf', () => {
 describe('leaf hash', () => {
   it('is SHA-256(0x00 ‖ leaf), the RFC 9162 leaf hash', () => {
     const leaf = encodeLeaf(EXAMPLE);
-    const expected = createHash('sha256').update(Buffer.from([0])).update(leaf).digest('hex');
+    const expected = createHash('sha256')
+      .update(Buffer.from([0]))
+      .update(leaf)
+      .digest('hex');
     expect(expected).toBe(EXAMPLE_LEAF_HASH);
     expect(hashLeaf(leaf).toString('hex')).toBe(EXAMPLE_LEAF_HASH);
     expect(leafHashOf(EXAMPLE)).toBe(EXAMPLE_LEAF_HASH);
@@ -104,7 +113,12 @@ describe('leaf encoding properties', () => {
   it('different inputs give different leaves and different leaf hashes', () => {
     fc.assert(
       fc.property(leafInput, leafInput, (a, b) => {
-        const same = a.origin === b.origin && a.index === b.index && a.sourceOffset === b.sourceOffset && a.eventId === b.eventId && a.eventJson === b.eventJson;
+        const same =
+          a.origin === b.origin &&
+          a.index === b.index &&
+          a.sourceOffset === b.sourceOffset &&
+          a.eventId === b.eventId &&
+          a.eventJson === b.eventJson;
         expect(encodeLeaf(a).equals(encodeLeaf(b))).toBe(same);
         expect(leafHashOf(a) === leafHashOf(b)).toBe(same);
       }),

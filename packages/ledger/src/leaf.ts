@@ -124,5 +124,10 @@ export function hashLeaf(leaf: Uint8Array): Buffer {
 /** Leaf hash of `input` as lowercase hex (encodeLeaf + hashLeaf in one step). */
 export function leafHashOf(input: LeafInput): string {
   assertLeafInput(input);
-  return createLeafHasher({ origin: input.origin }).hashHex(input.index, input.sourceOffset, input.eventId, input.eventJson);
+  return createLeafHasher({ origin: input.origin }).hashHex(
+    input.index,
+    input.sourceOffset,
+    input.eventId,
+    input.eventJson,
+  );
 }

@@ -14,7 +14,10 @@ const event: fc.Arbitrary<AccessEvent> = fc.record(
     occurredAt: fc.nat(),
     receivedAt: fc.nat(),
     source: fc.record({ system: id, site: id }, { requiredKeys: ['system'] }),
-    actor: fc.record({ userId: id, name: fc.string({ unit: 'grapheme', maxLength: 12 }), role: id }, { requiredKeys: ['userId'] }),
+    actor: fc.record(
+      { userId: id, name: fc.string({ unit: 'grapheme', maxLength: 12 }), role: id },
+      { requiredKeys: ['userId'] },
+    ),
     patient: fc.record({ id }),
     action: fc.constantFrom('view', 'create', 'update', 'delete', 'print', 'export', 'query', 'login', 'break_glass'),
     resource: fc.record({ type: id, id }, { requiredKeys: ['type'] }),
@@ -22,12 +25,29 @@ const event: fc.Arbitrary<AccessEvent> = fc.record(
     reason: fc.string({ unit: 'grapheme', maxLength: 20 }),
     recordCount: fc.nat(),
   },
-  { requiredKeys: ['eventId', 'tenant', 'occurredAt', 'receivedAt', 'source', 'actor', 'patient', 'action', 'resource', 'outcome'] },
+  {
+    requiredKeys: [
+      'eventId',
+      'tenant',
+      'occurredAt',
+      'receivedAt',
+      'source',
+      'actor',
+      'patient',
+      'action',
+      'resource',
+      'outcome',
+    ],
+  },
 );
 
 /** A random clean log: random origin, random events, random strictly increasing offsets. */
 const cleanLog = fc
-  .tuple(id, fc.array(fc.tuple(event, fc.integer({ min: 1, max: 1000 })), { minLength: 1, maxLength: 15 }), fc.nat(1000))
+  .tuple(
+    id,
+    fc.array(fc.tuple(event, fc.integer({ min: 1, max: 1000 })), { minLength: 1, maxLength: 15 }),
+    fc.nat(1000),
+  )
   .map(([origin, entries, firstOffset]) => {
     const builder = createChainBuilder(emptyHead(origin));
     let offset = firstOffset;
@@ -35,7 +55,17 @@ const cleanLog = fc
     return { origin, records, head: builder.head() };
   });
 
-const FIELDS = ['origin', 'index', 'sourceOffset', 'eventId', 'tenant', 'eventJson', 'leafHash', 'chain', 'columnMismatch'] as const;
+const FIELDS = [
+  'origin',
+  'index',
+  'sourceOffset',
+  'eventId',
+  'tenant',
+  'eventJson',
+  'leafHash',
+  'chain',
+  'columnMismatch',
+] as const;
 type Field = (typeof FIELDS)[number];
 
 /** A value for `field` guaranteed to differ from the record's, drawn from `seed` material. */
@@ -108,7 +138,9 @@ describe('verifyLog properties', () => {
       fc.asyncProperty(cleanLog, fc.nat(), fc.boolean(), async ({ origin, records }, pick, duplicate) => {
         const i = pick % records.length;
         const rec = records[i] as LedgerRecord;
-        const tampered = duplicate ? [...records.slice(0, i + 1), rec, ...records.slice(i + 1)] : records.filter((_, k) => k !== i);
+        const tampered = duplicate
+          ? [...records.slice(0, i + 1), rec, ...records.slice(i + 1)]
+          : records.filter((_, k) => k !== i);
         const v = await verifyLog({ origin, records: tampered });
         if (!duplicate && i === records.length - 1) {
           // Tail truncation is invisible to the chain alone; signed checkpoints catch it.

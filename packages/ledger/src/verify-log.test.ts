@@ -46,13 +46,23 @@ describe('verifyLog on clean logs', () => {
   it('accepts a clean log from a sync or an async iterable and returns its head', async () => {
     const log = cleanLog(50);
     const last = log[49] as LedgerRecord;
-    const expected = { origin: ORIGIN, records: 50, ok: true, head: { origin: ORIGIN, size: 50, chain: last.chain, lastSourceOffset: last.sourceOffset } };
+    const expected = {
+      origin: ORIGIN,
+      records: 50,
+      ok: true,
+      head: { origin: ORIGIN, size: 50, chain: last.chain, lastSourceOffset: last.sourceOffset },
+    };
     expect(await verifyLog({ origin: ORIGIN, records: log })).toEqual(expected);
     expect(await verifyLog({ origin: ORIGIN, records: asAsync(log) })).toEqual(expected);
   });
 
   it('accepts an empty log', async () => {
-    expect(await verifyLog({ origin: ORIGIN, records: [] })).toEqual({ origin: ORIGIN, records: 0, ok: true, head: emptyHead(ORIGIN) });
+    expect(await verifyLog({ origin: ORIGIN, records: [] })).toEqual({
+      origin: ORIGIN,
+      records: 0,
+      ok: true,
+      head: emptyHead(ORIGIN),
+    });
   });
 
   it('reports progress, ending with the verified count', async () => {
@@ -140,8 +150,16 @@ describe('verifyLog tamper matrix', () => {
   it('insert a forged row next to a genuine one (same index) → index_duplicate or chain_mismatch at that index', async () => {
     const forged = withPatient(at(4), 'p-forged');
     const forgedRow = { ...forged, leafHash: leafHashOf(forged) };
-    expectFailure(await verifyLog({ origin: ORIGIN, records: [...log.slice(0, 5), forgedRow, ...log.slice(5)] }), 4, 'index_duplicate');
-    expectFailure(await verifyLog({ origin: ORIGIN, records: [...log.slice(0, 4), forgedRow, ...log.slice(4)] }), 4, 'chain_mismatch');
+    expectFailure(
+      await verifyLog({ origin: ORIGIN, records: [...log.slice(0, 5), forgedRow, ...log.slice(5)] }),
+      4,
+      'index_duplicate',
+    );
+    expectFailure(
+      await verifyLog({ origin: ORIGIN, records: [...log.slice(0, 4), forgedRow, ...log.slice(4)] }),
+      4,
+      'chain_mismatch',
+    );
   });
 
   it('duplicate a row → index_duplicate at that index', async () => {
@@ -157,20 +175,34 @@ describe('verifyLog tamper matrix', () => {
   });
 
   it('a row of another log → origin_mismatch', async () => {
-    const v = await verifyLog({ origin: ORIGIN, records: log.map((r, i) => (i === 2 ? { ...r, origin: 'phi-audit/access-events/4' } : r)) });
+    const v = await verifyLog({
+      origin: ORIGIN,
+      records: log.map((r, i) => (i === 2 ? { ...r, origin: 'phi-audit/access-events/4' } : r)),
+    });
     expectFailure(v, 2, 'origin_mismatch');
   });
 
   it('tenant column changed → event_invalid (tenant is not framed in the leaf outside eventJson)', async () => {
-    const v = await verifyLog({ origin: ORIGIN, records: log.map((r, i) => (i === 8 ? { ...r, tenant: 'clinic-b' } : r)) });
+    const v = await verifyLog({
+      origin: ORIGIN,
+      records: log.map((r, i) => (i === 8 ? { ...r, tenant: 'clinic-b' } : r)),
+    });
     expectFailure(v, 8, 'event_invalid');
     expect(v.failure?.message).toContain('tenant');
   });
 
   it.each([
     ['not JSON', (r: StoredRecord) => ({ ...r, eventJson: r.eventJson.slice(0, -1) }), 'not valid JSON'],
-    ['not canonical', (r: StoredRecord) => ({ ...r, eventJson: JSON.stringify(JSON.parse(r.eventJson), null, 1) }), 'canonical'],
-    ['not an AccessEvent', (r: StoredRecord) => ({ ...r, eventJson: canonicalJson({ ...(JSON.parse(r.eventJson) as object), extra: 1 }) }), 'AccessEvent'],
+    [
+      'not canonical',
+      (r: StoredRecord) => ({ ...r, eventJson: JSON.stringify(JSON.parse(r.eventJson), null, 1) }),
+      'canonical',
+    ],
+    [
+      'not an AccessEvent',
+      (r: StoredRecord) => ({ ...r, eventJson: canonicalJson({ ...(JSON.parse(r.eventJson) as object), extra: 1 }) }),
+      'AccessEvent',
+    ],
     ['eventId disagreeing', (r: StoredRecord) => ({ ...r, eventId: 'evt-other' }), 'eventId'],
   ])('event %s (hashes recomputed) → event_invalid', async (_what, mutate, words) => {
     const v = await verifyLog({ origin: ORIGIN, records: rehash(log.map((r, i) => (i === 5 ? mutate(r) : r))) });
@@ -179,13 +211,19 @@ describe('verifyLog tamper matrix', () => {
   });
 
   it('a lone surrogate (which cannot be framed faithfully) → event_invalid', async () => {
-    const v = await verifyLog({ origin: ORIGIN, records: log.map((r, i) => (i === 5 ? { ...r, eventId: 'evt-\ud800' } : r)) });
+    const v = await verifyLog({
+      origin: ORIGIN,
+      records: log.map((r, i) => (i === 5 ? { ...r, eventId: 'evt-\ud800' } : r)),
+    });
     expectFailure(v, 5, 'event_invalid');
     expect(v.failure?.message).toContain('Unicode');
   });
 
   it('store reports a query column that disagrees with the event → column_mismatch', async () => {
-    const v = await verifyLog({ origin: ORIGIN, records: log.map((r, i) => (i === 1 ? { ...r, columnMismatch: 'patient_id' } : r)) });
+    const v = await verifyLog({
+      origin: ORIGIN,
+      records: log.map((r, i) => (i === 1 ? { ...r, columnMismatch: 'patient_id' } : r)),
+    });
     expectFailure(v, 1, 'column_mismatch');
     expect(v.failure?.message).toContain('patient_id');
   });
@@ -197,7 +235,9 @@ describe('verifyLog tamper matrix', () => {
   });
 
   it('reports only the first of several problems', async () => {
-    const tampered = log.map((r, i) => (i === 2 ? { ...r, columnMismatch: 'user_id' } : i === 6 ? withPatient(r, 'x') : r)).filter((r) => r.index !== 8);
+    const tampered = log
+      .map((r, i) => (i === 2 ? { ...r, columnMismatch: 'user_id' } : i === 6 ? withPatient(r, 'x') : r))
+      .filter((r) => r.index !== 8);
     expectFailure(await verifyLog({ origin: ORIGIN, records: tampered }), 2, 'column_mismatch');
   });
 });

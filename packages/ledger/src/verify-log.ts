@@ -73,7 +73,11 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerificat
   const check = (r: StoredRecord): VerifyFailure | undefined => {
     const i = size;
     if (r.origin !== origin) {
-      return { index: i, kind: 'origin_mismatch', message: `record at index ${i} belongs to log "${String(r.origin)}", not "${origin}"` };
+      return {
+        index: i,
+        kind: 'origin_mismatch',
+        message: `record at index ${i} belongs to log "${String(r.origin)}", not "${origin}"`,
+      };
     }
     const at = r.index;
     if (at !== i) {
@@ -82,19 +86,44 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerificat
       }
       if (at > i) {
         const missing = at - i === 1 ? `record ${i} is missing` : `records ${i} to ${at - 1} are missing`;
-        return { index: i, kind: 'index_gap', message: `${missing}: expected index ${i}, found ${at} (rows were deleted)` };
+        return {
+          index: i,
+          kind: 'index_gap',
+          message: `${missing}: expected index ${i}, found ${at} (rows were deleted)`,
+        };
       }
       if (at === i - 1) {
-        return { index: at, kind: 'index_duplicate', message: `index ${at} appears twice (a row was duplicated, or a forged row was inserted)` };
+        return {
+          index: at,
+          kind: 'index_duplicate',
+          message: `index ${at} appears twice (a row was duplicated, or a forged row was inserted)`,
+        };
       }
-      return { index: at, kind: 'index_order', message: `index ${at} appears again after index ${i - 1} (rows out of order, or index ${at} duplicated)` };
+      return {
+        index: at,
+        kind: 'index_order',
+        message: `index ${at} appears again after index ${i - 1} (rows out of order, or index ${at} duplicated)`,
+      };
     }
     const { eventId, eventJson, sourceOffset } = r;
-    if (typeof eventId !== 'string' || typeof eventJson !== 'string' || !eventId.isWellFormed() || !eventJson.isWellFormed()) {
-      return { index: i, kind: 'event_invalid', message: `record ${i}: eventId or eventJson is not a well-formed Unicode string` };
+    if (
+      typeof eventId !== 'string' ||
+      typeof eventJson !== 'string' ||
+      !eventId.isWellFormed() ||
+      !eventJson.isWellFormed()
+    ) {
+      return {
+        index: i,
+        kind: 'event_invalid',
+        message: `record ${i}: eventId or eventJson is not a well-formed Unicode string`,
+      };
     }
     if (typeof sourceOffset !== 'number' || !Number.isSafeInteger(sourceOffset) || sourceOffset < 0) {
-      return { index: i, kind: 'source_offset_order', message: `record ${i}: source offset is not a non-negative integer` };
+      return {
+        index: i,
+        kind: 'source_offset_order',
+        message: `record ${i}: source offset is not a non-negative integer`,
+      };
     }
     const leafHash = leaves.hashHex(i, sourceOffset, eventId, eventJson);
     if (leafHash !== r.leafHash) {
@@ -115,7 +144,11 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerificat
     const eventProblem = checkEvent(r);
     if (eventProblem !== undefined) return { index: i, kind: 'event_invalid', message: `record ${i}: ${eventProblem}` };
     if (r.columnMismatch !== undefined) {
-      return { index: i, kind: 'column_mismatch', message: `record ${i}: the stored ${r.columnMismatch} column does not match the event (query column changed)` };
+      return {
+        index: i,
+        kind: 'column_mismatch',
+        message: `record ${i}: the stored ${r.columnMismatch} column does not match the event (query column changed)`,
+      };
     }
     if (sourceOffset <= lastSourceOffset) {
       return {
@@ -148,7 +181,9 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerificat
   onProgress?.(size);
 
   const head: LogHead = { origin, size, chain, lastSourceOffset };
-  return failure === undefined ? { origin, records: seen, ok: true, head } : { origin, records: seen, ok: false, head, failure };
+  return failure === undefined
+    ? { origin, records: seen, ok: true, head }
+    : { origin, records: seen, ok: false, head, failure };
 }
 
 /** Why the event of `r` is not acceptable, or undefined when it is. Never echoes event contents. */

@@ -67,7 +67,10 @@ const eventFields = {
   eventId: id('eventId'),
   tenant: z
     .string({ error: 'tenant must be a string' })
-    .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'tenant must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit'),
+    .regex(
+      /^[a-z0-9][a-z0-9_-]{0,62}$/,
+      'tenant must be 1-63 characters of a-z, 0-9, "_" or "-", starting with a letter or digit',
+    ),
   occurredAt: epochMs,
   receivedAt: epochMs,
   source: SourceSchema,

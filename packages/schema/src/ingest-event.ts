@@ -9,8 +9,7 @@ import { AccessEventSchema, type AccessEvent } from './access-event.js';
  * - `receivedAt` is the server's and may not be sent.
  */
 
-const ISO_WITH_ZONE =
-  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
+const ISO_WITH_ZONE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?(Z|[+-](\d{2}):(\d{2}))$/;
 
 /** Parses an ISO-8601 timestamp with an explicit zone to epoch ms, or explains why it cannot. */
 export function parseTimestamp(value: string): { ok: true; ms: number } | { ok: false; message: string } {
@@ -28,7 +27,14 @@ export function parseTimestamp(value: string): { ok: true; ms: number } | { ok: 
   if (zone !== 'Z' && (Number(zh) > 14 || Number(zm) > 59 || (Number(zh) === 14 && Number(zm) !== 0))) {
     return { ok: false, message: `has offset ${zone}, outside the real range -14:00..+14:00` };
   }
-  if (Number(month) < 1 || Number(month) > 12 || Number(day) < 1 || Number(hour) > 23 || Number(minute) > 59 || Number(second) > 59) {
+  if (
+    Number(month) < 1 ||
+    Number(month) > 12 ||
+    Number(day) < 1 ||
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 59
+  ) {
     return { ok: false, message: 'is not a valid date and time' };
   }
   const ms = Date.parse(value);
@@ -39,7 +45,12 @@ export function parseTimestamp(value: string): { ok: true; ms: number } | { ok: 
   return { ok: true, ms };
 }
 
-const IngestEventSchema = AccessEventSchema.omit({ receivedAt: true, occurredAt: true, tenant: true, source: true }).extend({
+const IngestEventSchema = AccessEventSchema.omit({
+  receivedAt: true,
+  occurredAt: true,
+  tenant: true,
+  source: true,
+}).extend({
   occurredAt: z.union([z.string(), z.number()], {
     error: 'occurredAt is required: an ISO-8601 timestamp with a zone, or epoch milliseconds',
   }),
@@ -71,7 +82,10 @@ export interface EventIssue {
 export type IngestResult = { ok: true; event: AccessEvent } | { ok: false; issues: EventIssue[] };
 
 function pathOf(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 /** Turns zod's issues into messages an EHR integrator can act on. */
@@ -101,7 +115,12 @@ export function parseIngestEvent(input: unknown, ctx: IngestContext): IngestResu
     return { ok: false, issues: [{ path: '', message: 'each event must be a JSON object', kind: 'invalid' }] };
   }
   if ('receivedAt' in input) {
-    return { ok: false, issues: [{ path: 'receivedAt', message: 'receivedAt is set by the server and must not be sent', kind: 'invalid' }] };
+    return {
+      ok: false,
+      issues: [
+        { path: 'receivedAt', message: 'receivedAt is set by the server and must not be sent', kind: 'invalid' },
+      ],
+    };
   }
   const parsed = IngestEventSchema.safeParse(input);
   if (!parsed.success) return { ok: false, issues: describeZodIssues(parsed.error) };
@@ -111,25 +130,50 @@ export function parseIngestEvent(input: unknown, ctx: IngestContext): IngestResu
   let occurredAt: number | undefined;
   if (typeof raw.occurredAt === 'number') {
     if (!Number.isSafeInteger(raw.occurredAt) || raw.occurredAt < 0) {
-      issues.push({ path: 'occurredAt', message: 'occurredAt as a number must be whole, non-negative epoch milliseconds', kind: 'invalid' });
+      issues.push({
+        path: 'occurredAt',
+        message: 'occurredAt as a number must be whole, non-negative epoch milliseconds',
+        kind: 'invalid',
+      });
     } else occurredAt = raw.occurredAt;
   } else {
     const t = parseTimestamp(raw.occurredAt);
     if (t.ok) occurredAt = t.ms;
-    else issues.push({ path: 'occurredAt', message: `occurredAt "${raw.occurredAt.slice(0, 40)}" ${t.message}`, kind: 'invalid' });
+    else
+      issues.push({
+        path: 'occurredAt',
+        message: `occurredAt "${raw.occurredAt.slice(0, 40)}" ${t.message}`,
+        kind: 'invalid',
+      });
   }
   if (occurredAt !== undefined) {
     if (occurredAt < ctx.receivedAt - ctx.maxPastMs) {
-      issues.push({ path: 'occurredAt', message: `occurredAt ${new Date(occurredAt).toISOString()} is older than the accepted window (${Math.round(ctx.maxPastMs / 86_400_000)} days)`, kind: 'invalid' });
+      issues.push({
+        path: 'occurredAt',
+        message: `occurredAt ${new Date(occurredAt).toISOString()} is older than the accepted window (${Math.round(ctx.maxPastMs / 86_400_000)} days)`,
+        kind: 'invalid',
+      });
     } else if (occurredAt > ctx.receivedAt + ctx.maxFutureMs) {
-      issues.push({ path: 'occurredAt', message: `occurredAt ${new Date(occurredAt).toISOString()} is in the future (more than ${Math.round(ctx.maxFutureMs / 1000)} s after the server's clock)`, kind: 'invalid' });
+      issues.push({
+        path: 'occurredAt',
+        message: `occurredAt ${new Date(occurredAt).toISOString()} is in the future (more than ${Math.round(ctx.maxFutureMs / 1000)} s after the server's clock)`,
+        kind: 'invalid',
+      });
     }
   }
   if (raw.tenant !== undefined && raw.tenant !== ctx.tenant) {
-    issues.push({ path: 'tenant', message: `tenant "${raw.tenant.slice(0, 64)}" is not the tenant of this ingest key`, kind: 'forbidden' });
+    issues.push({
+      path: 'tenant',
+      message: `tenant "${raw.tenant.slice(0, 64)}" is not the tenant of this ingest key`,
+      kind: 'forbidden',
+    });
   }
   if (raw.source?.system !== undefined && raw.source.system !== ctx.sourceSystem) {
-    issues.push({ path: 'source.system', message: `source.system "${raw.source.system.slice(0, 64)}" is not the source of this ingest key`, kind: 'forbidden' });
+    issues.push({
+      path: 'source.system',
+      message: `source.system "${raw.source.system.slice(0, 64)}" is not the source of this ingest key`,
+      kind: 'forbidden',
+    });
   }
   if (issues.length > 0 || occurredAt === undefined) return { ok: false, issues };
 

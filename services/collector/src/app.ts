@@ -36,11 +36,14 @@ function toCollectorError(error: FastifyError | CollectorError | Error, maxBodyB
   const code = (error as FastifyError).code;
   const mapped = code === undefined ? undefined : FASTIFY_CODES[code];
   if (mapped === 'INGEST_BODY_TOO_LARGE') {
-    return new CollectorError(mapped, `the body is larger than ${maxBodyBytes} bytes, the limit; split the batch`, { cause: error });
+    return new CollectorError(mapped, `the body is larger than ${maxBodyBytes} bytes, the limit; split the batch`, {
+      cause: error,
+    });
   }
   if (mapped !== undefined) return new CollectorError(mapped, error.message, { cause: error });
   const status = (error as FastifyError).statusCode;
-  if (status !== undefined && status >= 400 && status < 500) return new CollectorError('BAD_REQUEST', error.message, { cause: error });
+  if (status !== undefined && status >= 400 && status < 500)
+    return new CollectorError('BAD_REQUEST', error.message, { cause: error });
   return new CollectorError('INTERNAL', 'internal error; the request was not processed', { cause: error });
 }
 
@@ -63,21 +66,37 @@ export function buildCollectorApp(options: BuildCollectorAppOptions): FastifyIns
     reply.header('x-request-id', request.id);
   });
   app.addHook('onResponse', async (request, reply) => {
-    metrics.httpRequests.inc({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) });
+    metrics.httpRequests.inc({
+      method: request.method,
+      route: request.routeOptions.url ?? 'unmatched',
+      status: String(reply.statusCode),
+    });
   });
 
   app.setErrorHandler((error: FastifyError | CollectorError, request, reply) => {
     const e = toCollectorError(error, config.limits.maxBodyBytes);
     // Only code, status and counts are logged: messages and details can quote client input.
     if (e.statusCode >= 500) {
-      request.log.error({ code: e.code, err: e.cause instanceof Error ? { type: e.cause.name, message: e.cause.message, stack: e.cause.stack } : undefined }, 'request failed');
+      request.log.error(
+        {
+          code: e.code,
+          err:
+            e.cause instanceof Error
+              ? { type: e.cause.name, message: e.cause.message, stack: e.cause.stack }
+              : undefined,
+        },
+        'request failed',
+      );
     } else {
       request.log.info({ code: e.code, status: e.statusCode, problems: e.details.length }, 'request rejected');
     }
     void reply.code(e.statusCode).headers(e.headers).send(e.toBody(request.id));
   });
   app.setNotFoundHandler((request, reply) => {
-    const e = new CollectorError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]?.slice(0, 100) ?? ''}`);
+    const e = new CollectorError(
+      'NOT_FOUND',
+      `no route ${request.method} ${request.url.split('?')[0]?.slice(0, 100) ?? ''}`,
+    );
     void reply.code(e.statusCode).send(e.toBody(request.id));
   });
 

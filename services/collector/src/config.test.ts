@@ -20,6 +20,7 @@ describe('parseCollectorConfig', () => {
     }
     expect(error).toBeInstanceOf(CollectorConfigError);
     const problems = (error as CollectorConfigError).problems.join('\n');
-    for (const name of ['KAFKA_BROKERS', 'COLLECTOR_PORT', 'COLLECTOR_MAX_EVENTS', 'LOG_LEVEL']) expect(problems).toContain(name);
+    for (const name of ['KAFKA_BROKERS', 'COLLECTOR_PORT', 'COLLECTOR_MAX_EVENTS', 'LOG_LEVEL'])
+      expect(problems).toContain(name);
   });
 });

@@ -2,18 +2,31 @@ import { z } from 'zod';
 import { DEFAULT_TOPIC } from '@phi-audit/bus-kafka';
 import { DEFAULT_KEYS_FILE } from './ingest-keys.js';
 
-const int = (min: number, max: number) => z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
+const int = (min: number, max: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(min).max(max);
 
 const EnvSchema = z.object({
   KAFKA_BROKERS: z
     .string({ error: 'is required (comma-separated host:port list, e.g. 127.0.0.1:9092)' })
-    .transform((s) => s.split(',').map((b) => b.trim()).filter((b) => b !== ''))
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).min(1, 'must list at least one broker')),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== ''),
+    )
+    .pipe(
+      z
+        .array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port'))
+        .min(1, 'must list at least one broker'),
+    ),
   KAFKA_TOPIC: z.string().min(1).default(DEFAULT_TOPIC),
   KAFKA_CLIENT_ID: z.string().min(1).default('phi-audit-collector'),
   /** Create the topic at startup when missing (single-broker and dev setups). */
   KAFKA_PARTITIONS: int(1, 1000).default(6),
-  KAFKA_CREATE_TOPIC: z.enum(['true', 'false'], { error: 'must be true or false' }).default('true').transform((v) => v === 'true'),
+  KAFKA_CREATE_TOPIC: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((v) => v === 'true'),
   COLLECTOR_HOST: z.string().min(1).default('127.0.0.1'),
   COLLECTOR_PORT: int(0, 65535).default(8080),
   PHI_AUDIT_KEYS_FILE: z.string().min(1).default(DEFAULT_KEYS_FILE),
@@ -31,7 +44,14 @@ const EnvSchema = z.object({
 
 /** The collector's configuration, frozen. */
 export interface CollectorConfig {
-  readonly kafka: { readonly brokers: readonly string[]; readonly topic: string; readonly clientId: string; readonly createTopic: boolean; readonly partitions: number; readonly lingerMs: number };
+  readonly kafka: {
+    readonly brokers: readonly string[];
+    readonly topic: string;
+    readonly clientId: string;
+    readonly createTopic: boolean;
+    readonly partitions: number;
+    readonly lingerMs: number;
+  };
   readonly http: { readonly host: string; readonly port: number };
   readonly keysFile: string;
   readonly limits: {
@@ -61,7 +81,14 @@ export function parseCollectorConfig(env: Readonly<Record<string, string | undef
   }
   const e = parsed.data;
   const config: CollectorConfig = {
-    kafka: Object.freeze({ brokers: Object.freeze(e.KAFKA_BROKERS), topic: e.KAFKA_TOPIC, clientId: e.KAFKA_CLIENT_ID, createTopic: e.KAFKA_CREATE_TOPIC, partitions: e.KAFKA_PARTITIONS, lingerMs: e.COLLECTOR_LINGER_MS }),
+    kafka: Object.freeze({
+      brokers: Object.freeze(e.KAFKA_BROKERS),
+      topic: e.KAFKA_TOPIC,
+      clientId: e.KAFKA_CLIENT_ID,
+      createTopic: e.KAFKA_CREATE_TOPIC,
+      partitions: e.KAFKA_PARTITIONS,
+      lingerMs: e.COLLECTOR_LINGER_MS,
+    }),
     http: Object.freeze({ host: e.COLLECTOR_HOST, port: e.COLLECTOR_PORT }),
     keysFile: e.PHI_AUDIT_KEYS_FILE,
     limits: Object.freeze({

@@ -22,17 +22,27 @@ export async function decodeBody({ raw, contentEncoding, maxBytes }: DecodeBodyO
       bytes = await gunzipAsync(raw, { maxOutputLength: maxBytes });
     } catch (error) {
       if ((error as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || error instanceof RangeError) {
-        throw new CollectorError('INGEST_BODY_TOO_LARGE', `the gzip body decompresses to more than ${maxBytes} bytes, the limit`, { cause: error });
+        throw new CollectorError(
+          'INGEST_BODY_TOO_LARGE',
+          `the gzip body decompresses to more than ${maxBytes} bytes, the limit`,
+          { cause: error },
+        );
       }
-      throw new CollectorError('INGEST_INVALID_BODY', 'the body is not valid gzip data (Content-Encoding: gzip)', { cause: error });
+      throw new CollectorError('INGEST_INVALID_BODY', 'the body is not valid gzip data (Content-Encoding: gzip)', {
+        cause: error,
+      });
     }
   }
   try {
     return utf8.decode(bytes);
   } catch (error) {
-    throw new CollectorError('INGEST_INVALID_BODY', `the body is not valid UTF-8 (invalid byte sequence near byte ${firstInvalidUtf8Offset(bytes)})`, {
-      cause: error,
-    });
+    throw new CollectorError(
+      'INGEST_INVALID_BODY',
+      `the body is not valid UTF-8 (invalid byte sequence near byte ${firstInvalidUtf8Offset(bytes)})`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

@@ -3,12 +3,17 @@ import type { EventPublisher } from '@phi-audit/bus-kafka';
 import type { CollectorMetrics } from './metrics.js';
 
 /** `/healthz` (process up), `/readyz` (Kafka reachable), `/metrics` (Prometheus text). */
-export function registerHealthRoutes(app: FastifyInstance, options: { publisher: Pick<EventPublisher, 'isReady'>; metrics: CollectorMetrics }): void {
-  app.get('/healthz', async () => ({ status: 'ok' }));
+export function registerHealthRoutes(
+  app: FastifyInstance,
+  options: { publisher: Pick<EventPublisher, 'isReady'>; metrics: CollectorMetrics },
+): void {
+  app.get('/healthz', () => Promise.resolve({ status: 'ok' }));
 
   app.get('/readyz', async (_request, reply) => {
     const ready = await options.publisher.isReady();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', kafka: ready ? 'reachable' : 'unreachable' });
+    return reply
+      .code(ready ? 200 : 503)
+      .send({ status: ready ? 'ready' : 'unavailable', kafka: ready ? 'reachable' : 'unreachable' });
   });
 
   app.get('/metrics', async (_request, reply) => {

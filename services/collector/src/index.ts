@@ -1,6 +1,13 @@
 export { buildCollectorApp, type BuildCollectorAppOptions } from './app.js';
 export { parseCollectorConfig, CollectorConfigError, type CollectorConfig } from './config.js';
-export { COLLECTOR_ERRORS, CollectorError, MAX_ERROR_DETAILS, type CollectorErrorCode, type ErrorBody, type ErrorDetail } from './errors.js';
+export {
+  COLLECTOR_ERRORS,
+  CollectorError,
+  MAX_ERROR_DETAILS,
+  type CollectorErrorCode,
+  type ErrorBody,
+  type ErrorDetail,
+} from './errors.js';
 export {
   createIngestKey,
   openIngestKeyStore,

@@ -27,16 +27,24 @@ describe('ingest keys', () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     const entries = await listIngestKeys({ file });
     expect(entries.map((e) => e.keyId)).toEqual([a.keyId, b.keyId]);
-    expect(entries[0]).toMatchObject({ tenant: 'clinic-a', source: 'ehr-1', secretSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(entries[0]).toMatchObject({
+      tenant: 'clinic-a',
+      source: 'ehr-1',
+      secretSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
   });
 
   it('keeps every key when created concurrently (atomic, locked appends)', async () => {
-    const created = await Promise.all(Array.from({ length: 10 }, (_, i) => createIngestKey({ file, tenant: `t${i}`, source: 's' })));
+    const created = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => createIngestKey({ file, tenant: `t${i}`, source: 's' })),
+    );
     expect((await listIngestKeys({ file })).map((e) => e.keyId).sort()).toEqual(created.map((c) => c.keyId).sort());
   });
 
   it('rejects tenants that break the AccessEvent tenant rule', async () => {
-    await expect(createIngestKey({ file, tenant: 'Clinic A', source: 's' })).rejects.toThrow(/invalid tenant "Clinic A"/);
+    await expect(createIngestKey({ file, tenant: 'Clinic A', source: 's' })).rejects.toThrow(
+      /invalid tenant "Clinic A"/,
+    );
     await expect(createIngestKey({ file, tenant: 'ok', source: '' })).rejects.toThrow(/invalid source/);
   });
 

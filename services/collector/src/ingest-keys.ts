@@ -96,7 +96,10 @@ async function withFileLock<T>(file: string, fn: () => Promise<T>): Promise<T> {
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const age = await stat(lock).then((s) => Date.now() - s.mtimeMs, () => 0);
+      const age = await stat(lock).then(
+        (s) => Date.now() - s.mtimeMs,
+        () => 0,
+      );
       // A writer holds the lock for milliseconds; an old lock was left by a crashed process.
       if (age > 30_000) await rm(lock, { force: true });
       else if (Date.now() > deadline) throw new Error(`ingest key file ${file} is locked by another writer (${lock})`);
@@ -132,7 +135,11 @@ async function writeEntries(file: string, keys: IngestKeyEntry[]): Promise<void>
  * Creates a key for (tenant, source), appends its hash to `file` atomically and returns the
  * key, which is shown once and never stored. Format: `phia_<keyId>_<secret>`.
  */
-export async function createIngestKey(options: { file: string; tenant: string; source: string }): Promise<{ key: string; keyId: string }> {
+export async function createIngestKey(options: {
+  file: string;
+  tenant: string;
+  source: string;
+}): Promise<{ key: string; keyId: string }> {
   const { file, tenant, source } = options;
   validateScope(tenant, source);
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
@@ -140,7 +147,13 @@ export async function createIngestKey(options: { file: string; tenant: string; s
   const secret = randomBytes(32).toString('base64url');
   await withFileLock(file, async () => {
     const keys = await readEntries(file);
-    keys.push({ keyId, tenant, source, secretSha256: hashSecret(secret).toString('hex'), createdAt: new Date().toISOString() });
+    keys.push({
+      keyId,
+      tenant,
+      source,
+      secretSha256: hashSecret(secret).toString('hex'),
+      createdAt: new Date().toISOString(),
+    });
     await writeEntries(file, keys);
   });
   return { key: `phia_${keyId}_${secret}`, keyId };
@@ -171,7 +184,11 @@ export async function listIngestKeys(options: { file: string }): Promise<IngestK
  * size, inode) at most once per `checkIntervalMs`; a malformed file on reload is logged and the
  * last good keys stay in force.
  */
-export function openIngestKeyStore(options: { file: string; logger: KeyStoreLogger; checkIntervalMs?: number }): IngestKeyStore {
+export function openIngestKeyStore(options: {
+  file: string;
+  logger: KeyStoreLogger;
+  checkIntervalMs?: number;
+}): IngestKeyStore {
   const { file, logger } = options;
   const checkIntervalMs = options.checkIntervalMs ?? 1_000;
   let byId = new Map<string, IngestKeyEntry>();
@@ -215,7 +232,10 @@ export function openIngestKeyStore(options: { file: string; logger: KeyStoreLogg
         try {
           load(false);
         } catch (error) {
-          logger.error({ file, err: { message: (error as Error).message } }, 'ingest key file could not be reloaded; keeping the previous keys');
+          logger.error(
+            { file, err: { message: (error as Error).message } },
+            'ingest key file could not be reloaded; keeping the previous keys',
+          );
         }
       }
       const m = KEY_PATTERN.exec(bearer);

@@ -16,14 +16,18 @@ export interface IngestRouteOptions {
 }
 
 const MEDIA_TYPES: Record<string, BodyFormat> = { 'application/json': 'json', 'application/x-ndjson': 'ndjson' };
-const EXPECTED_TYPES = 'Content-Type must be application/json (an array of events) or application/x-ndjson (one event per line)';
+const EXPECTED_TYPES =
+  'Content-Type must be application/json (an array of events) or application/x-ndjson (one event per line)';
 
 /** Reads `type/subtype` and rejects a charset other than UTF-8; undefined when unsupported. */
 function bodyFormat(contentType: string | undefined): BodyFormat | undefined {
   if (contentType === undefined) return undefined;
   const [mediaType = '', ...params] = contentType.split(';').map((p) => p.trim().toLowerCase());
   const format = MEDIA_TYPES[mediaType];
-  const charset = params.find((p) => p.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  const charset = params
+    .find((p) => p.startsWith('charset='))
+    ?.slice('charset='.length)
+    .replace(/"/g, '');
   if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') return undefined;
   return format;
 }
@@ -38,7 +42,10 @@ function bearerToken(header: string | undefined): string | undefined {
  * `POST /v1/events`. Order of checks: key (401), encoding and media type (415) before the body
  * is read; then size (413), decoding, JSON, events (400/403/413); then publish (503 or 202).
  */
-export function registerIngestRoute(app: FastifyInstance, { config, publisher, keys, metrics }: IngestRouteOptions): void {
+export function registerIngestRoute(
+  app: FastifyInstance,
+  { config, publisher, keys, metrics }: IngestRouteOptions,
+): void {
   const principals = new WeakMap<FastifyRequest, IngestPrincipal>();
 
   // The route reads raw bytes; decoding and parsing happen in the handler, after auth.
@@ -54,13 +61,19 @@ export function registerIngestRoute(app: FastifyInstance, { config, publisher, k
       onRequest: async (request: FastifyRequest, reply: FastifyReply) => {
         const token = bearerToken(request.headers.authorization);
         if (token === undefined) {
-          throw new CollectorError('INGEST_UNAUTHORIZED', 'missing ingest key: send "Authorization: Bearer <ingest key>"', {
-            headers: { 'www-authenticate': 'Bearer' },
-          });
+          throw new CollectorError(
+            'INGEST_UNAUTHORIZED',
+            'missing ingest key: send "Authorization: Bearer <ingest key>"',
+            {
+              headers: { 'www-authenticate': 'Bearer' },
+            },
+          );
         }
         const principal = keys.authenticate(token);
         if (!principal) {
-          throw new CollectorError('INGEST_UNAUTHORIZED', 'unknown or revoked ingest key', { headers: { 'www-authenticate': 'Bearer error="invalid_token"' } });
+          throw new CollectorError('INGEST_UNAUTHORIZED', 'unknown or revoked ingest key', {
+            headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+          });
         }
         principals.set(request, principal);
         request.log = request.log.child({ tenant: principal.tenant, keyId: principal.keyId });
@@ -68,7 +81,10 @@ export function registerIngestRoute(app: FastifyInstance, { config, publisher, k
 
         const encoding = request.headers['content-encoding'];
         if (!isSupportedEncoding(encoding)) {
-          throw new CollectorError('INGEST_UNSUPPORTED_ENCODING', `Content-Encoding "${String(encoding).slice(0, 40)}" is not supported; send gzip or no encoding`);
+          throw new CollectorError(
+            'INGEST_UNSUPPORTED_ENCODING',
+            `Content-Encoding "${String(encoding).slice(0, 40)}" is not supported; send gzip or no encoding`,
+          );
         }
         const contentType = request.headers['content-type'];
         if (bodyFormat(contentType) === undefined) {
@@ -80,18 +96,28 @@ export function registerIngestRoute(app: FastifyInstance, { config, publisher, k
     async (request, reply) => {
       const principal = principals.get(request);
       const format = bodyFormat(request.headers['content-type']);
-      if (!principal || !format) throw new CollectorError('INTERNAL', 'request reached the handler without passing its checks');
+      if (!principal || !format)
+        throw new CollectorError('INTERNAL', 'request reached the handler without passing its checks');
       const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
       metrics.requestBodyBytes.observe({ route: '/v1/events' }, raw.length);
       if (raw.length === 0) {
         metrics.eventsRejected.inc({ reason: 'INGEST_INVALID_BODY' }, 1);
-        throw new CollectorError('INGEST_INVALID_BODY', format === 'json' ? 'the request body is empty; send a JSON array of 1 or more events' : 'the request body is empty; send one JSON event per line');
+        throw new CollectorError(
+          'INGEST_INVALID_BODY',
+          format === 'json'
+            ? 'the request body is empty; send a JSON array of 1 or more events'
+            : 'the request body is empty; send one JSON event per line',
+        );
       }
 
       let counted = 1;
       let events;
       try {
-        const text = await decodeBody({ raw, contentEncoding: request.headers['content-encoding'], maxBytes: config.limits.maxBodyBytes });
+        const text = await decodeBody({
+          raw,
+          contentEncoding: request.headers['content-encoding'],
+          maxBytes: config.limits.maxBodyBytes,
+        });
         const parsed = parseEvents(text, format, config.limits.maxEvents);
         counted = parsed.values.length;
         events = validateEvents({
@@ -117,11 +143,18 @@ export function registerIngestRoute(app: FastifyInstance, { config, publisher, k
       } catch (error) {
         metrics.produceLatency.observe({ outcome: 'failure' }, Number(process.hrtime.bigint() - started) / 1e9);
         const reason = isBusError(error) ? error.code : 'unknown';
-        request.log.error({ err: { code: reason, message: (error as Error).message }, count: events.length }, 'publishing to Kafka failed; answering 503');
-        throw new CollectorError('INGEST_UNAVAILABLE', 'the event bus did not confirm the events; nothing was acknowledged, retry later', {
-          cause: error,
-          headers: { 'retry-after': String(config.retryAfterSeconds) },
-        });
+        request.log.error(
+          { err: { code: reason, message: (error as Error).message }, count: events.length },
+          'publishing to Kafka failed; answering 503',
+        );
+        throw new CollectorError(
+          'INGEST_UNAVAILABLE',
+          'the event bus did not confirm the events; nothing was acknowledged, retry later',
+          {
+            cause: error,
+            headers: { 'retry-after': String(config.retryAfterSeconds) },
+          },
+        );
       }
       metrics.produceLatency.observe({ outcome: 'success' }, Number(process.hrtime.bigint() - started) / 1e9);
       metrics.eventsAccepted.inc({ tenant: principal.tenant }, events.length);

@@ -17,8 +17,16 @@ const brokersEnv = process.env.KAFKA_BROKERS;
 if (!brokersEnv) throw new Error('KAFKA_BROKERS must point at a running Kafka broker for integration tests');
 const topic = `collector-ingest-${randomUUID()}`;
 const MAX_BODY = 4 * 1024 * 1024;
-const config = parseCollectorConfig({ KAFKA_BROKERS: brokersEnv, KAFKA_TOPIC: topic, COLLECTOR_MAX_BODY_BYTES: String(MAX_BODY) });
-const kafka = new Kafka({ clientId: 'collector-int-test', brokers: [...config.kafka.brokers], logLevel: logLevel.NOTHING });
+const config = parseCollectorConfig({
+  KAFKA_BROKERS: brokersEnv,
+  KAFKA_TOPIC: topic,
+  COLLECTOR_MAX_BODY_BYTES: String(MAX_BODY),
+});
+const kafka = new Kafka({
+  clientId: 'collector-int-test',
+  brokers: [...config.kafka.brokers],
+  logLevel: logLevel.NOTHING,
+});
 
 const logLines: string[] = [];
 const received: KafkaMessage[] = [];
@@ -68,17 +76,25 @@ async function waitForMessages(eventIds: readonly string[], timeoutMs = 20_000):
   }
 }
 
-function post(body: string | Buffer, headers: Record<string, string> = {}, key: string | null = keyA): Promise<LightMyRequestResponse> {
+function post(
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+  key: string | null = keyA,
+): Promise<LightMyRequestResponse> {
   return app.inject({
     method: 'POST',
     url: '/v1/events',
-    headers: { 'content-type': 'application/json', ...(key === null ? {} : { authorization: `Bearer ${key}` }), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+      ...headers,
+    },
     payload: body,
   });
 }
 
 function errorOf(res: LightMyRequestResponse): ErrorBody['error'] {
-  return (res.json() as ErrorBody).error;
+  return res.json<ErrorBody>().error;
 }
 
 /** Sends a bad request and asserts status, code, message, and that Kafka received nothing. */
@@ -105,8 +121,17 @@ beforeAll(async () => {
   keyA = (await createIngestKey({ file: keysFile, tenant: 'clinic-a', source: 'ehr-1' })).key;
   keyB = (await createIngestKey({ file: keysFile, tenant: 'clinic-b', source: 'ehr-2' })).key;
   await ensureTopic({ brokers: config.kafka.brokers, topic, partitions: 3 });
-  const logger = createCollectorLogger({ level: 'debug', destination: { write: (s: string) => void logLines.push(s) } });
-  publisher = createEventPublisher({ brokers: config.kafka.brokers, topic, clientId: 'collector-int', logger, lingerMs: 2 });
+  const logger = createCollectorLogger({
+    level: 'debug',
+    destination: { write: (s: string) => void logLines.push(s) },
+  });
+  publisher = createEventPublisher({
+    brokers: config.kafka.brokers,
+    topic,
+    clientId: 'collector-int',
+    logger,
+    lingerMs: 2,
+  });
   const keys = openIngestKeyStore({ file: keysFile, logger });
   app = buildCollectorApp({ config, logger, publisher, keys });
   await app.ready();
@@ -125,8 +150,17 @@ afterAll(async () => {
 
 describe('POST /v1/events accepts', () => {
   it('a JSON array, storing ids with quotes, backslashes, NUL and {x:String} verbatim under tenant:userId', async () => {
-    const weird = ['quote " inside', 'back\\slash', 'nul\u0000byte', '{x:String}', "'; DROP TABLE access_log; --", 'emoji 🩺 ü'];
-    const events = weird.map((w) => ev({ eventId: `ev-${w}-${randomUUID()}`, actor: { userId: w }, patient: { id: w } }));
+    const weird = [
+      'quote " inside',
+      'back\\slash',
+      'nul\u0000byte',
+      '{x:String}',
+      "'; DROP TABLE access_log; --",
+      'emoji 🩺 ü',
+    ];
+    const events = weird.map((w) =>
+      ev({ eventId: `ev-${w}-${randomUUID()}`, actor: { userId: w }, patient: { id: w } }),
+    );
     const before = Date.now();
     const res = await post(JSON.stringify(events));
     expect(res.statusCode, res.body).toBe(202);
@@ -154,7 +188,11 @@ describe('POST /v1/events accepts', () => {
   it('NDJSON with CRLF and a blank trailing line, and +14:00 normalised to UTC', async () => {
     const kiribati = new Date(Date.now() - 3_600_000);
     const local = new Date(kiribati.getTime() + 14 * 3_600_000).toISOString().slice(0, 19) + '+14:00';
-    const events = [ev(), ev({ occurredAt: local }), ev({ occurredAt: Date.now() - 1000, source: { system: 'ehr-1', site: 'north' } })];
+    const events = [
+      ev(),
+      ev({ occurredAt: local }),
+      ev({ occurredAt: Date.now() - 1000, source: { system: 'ehr-1', site: 'north' } }),
+    ];
     const body = events.map((e) => JSON.stringify(e)).join('\r\n') + '\n\n';
     const res = await post(body, { 'content-type': 'application/x-ndjson; charset=utf-8' });
     expect(res.statusCode, res.body).toBe(202);
@@ -201,20 +239,46 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
   it('gzip bomb → 413 without inflating it all', async () => {
     const bomb = gzipSync(Buffer.alloc(64 * 1024 * 1024, 0x20));
     expect(bomb.length).toBeLessThan(MAX_BODY);
-    await rejects(() => post(bomb, { 'content-encoding': 'gzip' }), 413, 'INGEST_BODY_TOO_LARGE', /decompresses to more than/);
+    await rejects(
+      () => post(bomb, { 'content-encoding': 'gzip' }),
+      413,
+      'INGEST_BODY_TOO_LARGE',
+      /decompresses to more than/,
+    );
   });
 
   it('corrupt gzip → 400; other encodings → 415', async () => {
     await rejects(() => post('not gzip', { 'content-encoding': 'gzip' }), 400, 'INGEST_INVALID_BODY', /not valid gzip/);
-    await rejects(() => post('[]', { 'content-encoding': 'br' }), 415, 'INGEST_UNSUPPORTED_ENCODING', /"br" is not supported/);
+    await rejects(
+      () => post('[]', { 'content-encoding': 'br' }),
+      415,
+      'INGEST_UNSUPPORTED_ENCODING',
+      /"br" is not supported/,
+    );
   });
 
   it('wrong or missing content type → 415', async () => {
     const body = JSON.stringify([ev()]);
-    await rejects(() => post(body, { 'content-type': 'text/plain' }), 415, 'INGEST_UNSUPPORTED_MEDIA_TYPE', /application\/json.*got "text\/plain"/);
-    await rejects(() => post(body, { 'content-type': 'application/json; charset=latin1' }), 415, 'INGEST_UNSUPPORTED_MEDIA_TYPE', /UTF-8/);
     await rejects(
-      () => app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${keyA}` }, payload: Buffer.from(body) }),
+      () => post(body, { 'content-type': 'text/plain' }),
+      415,
+      'INGEST_UNSUPPORTED_MEDIA_TYPE',
+      /application\/json.*got "text\/plain"/,
+    );
+    await rejects(
+      () => post(body, { 'content-type': 'application/json; charset=latin1' }),
+      415,
+      'INGEST_UNSUPPORTED_MEDIA_TYPE',
+      /UTF-8/,
+    );
+    await rejects(
+      () =>
+        app.inject({
+          method: 'POST',
+          url: '/v1/events',
+          headers: { authorization: `Bearer ${keyA}` },
+          payload: Buffer.from(body),
+        }),
       415,
       'INGEST_UNSUPPORTED_MEDIA_TYPE',
       /none was sent/,
@@ -224,12 +288,22 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
   it('empty body → 400 (JSON and NDJSON)', async () => {
     await rejects(() => post(''), 400, 'INGEST_INVALID_BODY', /body is empty/);
     await rejects(() => post('  \n'), 400, 'INGEST_INVALID_BODY', /body is empty/);
-    await rejects(() => post('\n\n', { 'content-type': 'application/x-ndjson' }), 400, 'INGEST_INVALID_BODY', /body is empty/);
+    await rejects(
+      () => post('\n\n', { 'content-type': 'application/x-ndjson' }),
+      400,
+      'INGEST_INVALID_BODY',
+      /body is empty/,
+    );
     await rejects(() => post('[]'), 400, 'INGEST_INVALID_BODY', /array is empty/);
   });
 
   it('not JSON → 400 with line and column', async () => {
-    const error = await rejects(() => post('[\n  {"eventId": "a",}\n]'), 400, 'INGEST_INVALID_BODY', /not valid JSON: .* at line 2, column \d+/);
+    const error = await rejects(
+      () => post('[\n  {"eventId": "a",}\n]'),
+      400,
+      'INGEST_INVALID_BODY',
+      /not valid JSON: .* at line 2, column \d+/,
+    );
     expect(error.details?.[0]).toMatchObject({ line: 2 });
     const nd = await rejects(
       () => post(`${JSON.stringify(ev())}\n{oops}\n`, { 'content-type': 'application/x-ndjson' }),
@@ -244,7 +318,12 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
   it('a JSON string, number or single object → 400 (object: wrap it in an array)', async () => {
     await rejects(() => post('"hello"'), 400, 'INGEST_INVALID_BODY', /must be a JSON array of events, got string/);
     await rejects(() => post('42'), 400, 'INGEST_INVALID_BODY', /got number/);
-    await rejects(() => post(JSON.stringify(ev())), 400, 'INGEST_INVALID_BODY', /single JSON object; wrap it in an array/);
+    await rejects(
+      () => post(JSON.stringify(ev())),
+      400,
+      'INGEST_INVALID_BODY',
+      /single JSON object; wrap it in an array/,
+    );
     await rejects(() => post('[1, "x"]'), 400, 'INGEST_INVALID_EVENT', /2 of 2 event\(s\) are invalid/);
   });
 
@@ -253,14 +332,27 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
     const error = await rejects(() => post(body), 400, 'INGEST_INVALID_EVENT', /2 of 2/);
     expect(error.details).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ index: 0, path: '__proto__', message: expect.stringMatching(/"__proto__" is not allowed/) }),
-        expect.objectContaining({ index: 1, path: 'actor.constructor', message: expect.stringMatching(/"constructor" is not allowed/) }),
+        expect.objectContaining({
+          index: 0,
+          path: '__proto__',
+          message: expect.stringMatching(/"__proto__" is not allowed/),
+        }),
+        expect.objectContaining({
+          index: 1,
+          path: 'actor.constructor',
+          message: expect.stringMatching(/"constructor" is not allowed/),
+        }),
       ]),
     );
   });
 
   it('unknown fields → 400 naming them; missing fields → 400 naming them', async () => {
-    const unknown = await rejects(() => post(JSON.stringify([ev({ actor: { userId: 'u', shoeSize: 9 }, extra: 1 })])), 400, 'INGEST_INVALID_EVENT', /1 of 1/);
+    const unknown = await rejects(
+      () => post(JSON.stringify([ev({ actor: { userId: 'u', shoeSize: 9 }, extra: 1 })])),
+      400,
+      'INGEST_INVALID_EVENT',
+      /1 of 1/,
+    );
     expect(unknown.details?.map((d) => d.path).sort()).toEqual(['actor.shoeSize', 'extra']);
     expect(unknown.details?.[0]?.message).toMatch(/unknown field/);
     const missing = ev();
@@ -269,7 +361,12 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
     const error = await rejects(() => post(JSON.stringify([missing])), 400, 'INGEST_INVALID_EVENT', /invalid/);
     expect(error.details).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ index: 0, eventId: missing.eventId, path: 'patient', message: 'patient is required' }),
+        expect.objectContaining({
+          index: 0,
+          eventId: missing.eventId,
+          path: 'patient',
+          message: 'patient is required',
+        }),
         expect.objectContaining({ path: 'action' }),
       ]),
     );
@@ -281,7 +378,11 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
     await rejects(() => post(bad), 400, 'INGEST_INVALID_BODY', /not valid UTF-8 .*near byte 20/);
     const lone = JSON.stringify([ev({ actor: { userId: 'x' } })]).replace('"userId":"x"', '"userId":"x\\ud800y"');
     const error = await rejects(() => post(lone), 400, 'INGEST_INVALID_EVENT', /invalid/);
-    expect(error.details?.[0]).toMatchObject({ index: 0, path: 'actor.userId', message: expect.stringMatching(/surrogate/) });
+    expect(error.details?.[0]).toMatchObject({
+      index: 0,
+      path: 'actor.userId',
+      message: expect.stringMatching(/surrogate/),
+    });
   });
 
   it('numbers like 1e400 or above 2^53 → 400', async () => {
@@ -289,8 +390,16 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
     const error = await rejects(() => post(body), 400, 'INGEST_INVALID_EVENT', /2 of 2/);
     expect(error.details).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ index: 0, path: 'recordCount', message: expect.stringMatching(/1e400 is out of range/) }),
-        expect.objectContaining({ index: 1, path: 'occurredAt', message: expect.stringMatching(/9007199254740993 is larger than 2\^53-1/) }),
+        expect.objectContaining({
+          index: 0,
+          path: 'recordCount',
+          message: expect.stringMatching(/1e400 is out of range/),
+        }),
+        expect.objectContaining({
+          index: 1,
+          path: 'occurredAt',
+          message: expect.stringMatching(/9007199254740993 is larger than 2\^53-1/),
+        }),
       ]),
     );
   });
@@ -298,7 +407,11 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
   it('duplicate keys → 400 naming the key', async () => {
     const body = `[${JSON.stringify(ev()).replace('"action":"view"', '"action":"view","action":"delete"')}]`;
     const error = await rejects(() => post(body), 400, 'INGEST_INVALID_EVENT', /1 of 1/);
-    expect(error.details?.[0]).toMatchObject({ index: 0, path: 'action', message: expect.stringMatching(/duplicate key "action"/) });
+    expect(error.details?.[0]).toMatchObject({
+      index: 0,
+      path: 'action',
+      message: expect.stringMatching(/duplicate key "action"/),
+    });
   });
 
   it('timestamps far past, future, without zone, leap second, beyond ±14:00 → 400; +14:00 accepted above', async () => {
@@ -313,15 +426,27 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
     const events = cases.map(([occurredAt]) => ev({ occurredAt }));
     const error = await rejects(() => post(JSON.stringify(events)), 400, 'INGEST_INVALID_EVENT', /6 of 6/);
     cases.forEach(([, message], index) => {
-      expect(error.details?.[index]).toMatchObject({ index, eventId: events[index]!.eventId, path: 'occurredAt', message: expect.stringMatching(message) });
+      expect(error.details?.[index]).toMatchObject({
+        index,
+        eventId: events[index]!.eventId,
+        path: 'occurredAt',
+        message: expect.stringMatching(message),
+      });
     });
   });
 
   it('one bad event of 1,000 → whole request 400 naming its index, eventId and field', async () => {
     const events = Array.from({ length: 1_000 }, () => ev());
     events[637] = ev({ eventId: 'the-bad-one', actor: { userId: '' } });
-    const error = await rejects(() => post(JSON.stringify(events)), 400, 'INGEST_INVALID_EVENT', /1 of 1000 event\(s\) are invalid; nothing was accepted/);
-    expect(error.details).toEqual([{ index: 637, eventId: 'the-bad-one', path: 'actor.userId', message: 'actor.userId must not be empty' }]);
+    const error = await rejects(
+      () => post(JSON.stringify(events)),
+      400,
+      'INGEST_INVALID_EVENT',
+      /1 of 1000 event\(s\) are invalid; nothing was accepted/,
+    );
+    expect(error.details).toEqual([
+      { index: 637, eventId: 'the-bad-one', path: 'actor.userId', message: 'actor.userId must not be empty' },
+    ]);
   });
 
   it('details are capped at 100 with a count of the rest', async () => {
@@ -333,19 +458,41 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
 
   it('more than 5,000 events → 413 with a clear message', async () => {
     const line = JSON.stringify(ev());
-    await rejects(() => post(`[${Array(5_001).fill(line).join(',')}]`), 413, 'INGEST_TOO_MANY_EVENTS', /5001 events; at most 5000/);
-    await rejects(() => post(Array(5_001).fill(line).join('\n'), { 'content-type': 'application/x-ndjson' }), 413, 'INGEST_TOO_MANY_EVENTS', /split the batch/);
+    await rejects(
+      () => post(`[${Array(5_001).fill(line).join(',')}]`),
+      413,
+      'INGEST_TOO_MANY_EVENTS',
+      /5001 events; at most 5000/,
+    );
+    await rejects(
+      () => post(Array(5_001).fill(line).join('\n'), { 'content-type': 'application/x-ndjson' }),
+      413,
+      'INGEST_TOO_MANY_EVENTS',
+      /split the batch/,
+    );
   });
 
   it('duplicate eventId within one request → 400 naming both indexes', async () => {
     const a = ev();
-    const error = await rejects(() => post(JSON.stringify([a, ev(), { ...a }])), 400, 'INGEST_DUPLICATE_EVENT_ID', /repeat an eventId/);
-    expect(error.details).toEqual([{ index: 2, eventId: a.eventId, path: 'eventId', message: 'duplicate eventId; the same id is at index 0' }]);
+    const error = await rejects(
+      () => post(JSON.stringify([a, ev(), { ...a }])),
+      400,
+      'INGEST_DUPLICATE_EVENT_ID',
+      /repeat an eventId/,
+    );
+    expect(error.details).toEqual([
+      { index: 2, eventId: a.eventId, path: 'eventId', message: 'duplicate eventId; the same id is at index 0' },
+    ]);
   });
 
   it('events naming another tenant or source than the key → 403 naming the events', async () => {
     const events = [ev(), ev({ tenant: 'clinic-b' }), ev({ tenant: 'clinic-a' }), ev({ source: { system: 'ehr-2' } })];
-    const error = await rejects(() => post(JSON.stringify(events)), 403, 'INGEST_FORBIDDEN_TENANT', /2 of 4 event\(s\) name a tenant or source/);
+    const error = await rejects(
+      () => post(JSON.stringify(events)),
+      403,
+      'INGEST_FORBIDDEN_TENANT',
+      /2 of 4 event\(s\) name a tenant or source/,
+    );
     expect(error.details).toEqual([
       expect.objectContaining({ index: 1, eventId: events[1]!.eventId, path: 'tenant' }),
       expect.objectContaining({ index: 3, eventId: events[3]!.eventId, path: 'source.system' }),
@@ -360,7 +507,12 @@ describe('ingest keys', () => {
   it('missing, malformed and unknown keys → 401', async () => {
     const body = JSON.stringify([ev()]);
     await rejects(() => post(body, {}, null), 401, 'INGEST_UNAUTHORIZED', /missing ingest key/);
-    await rejects(() => post(body, { authorization: `Basic ${keyA}` }, null), 401, 'INGEST_UNAUTHORIZED', /missing ingest key/);
+    await rejects(
+      () => post(body, { authorization: `Basic ${keyA}` }, null),
+      401,
+      'INGEST_UNAUTHORIZED',
+      /missing ingest key/,
+    );
     await rejects(() => post(body, {}, 'not-a-key'), 401, 'INGEST_UNAUTHORIZED', /unknown or revoked/);
     const forged = `${keyA.slice(0, -4)}AAAA`;
     await rejects(() => post(body, {}, forged), 401, 'INGEST_UNAUTHORIZED', /unknown or revoked/);
@@ -389,7 +541,9 @@ describe('operations', () => {
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
     expect(metrics.body).toMatch(/phi_audit_collector_events_accepted_total\{tenant="clinic-a"\} \d{4,}/);
     expect(metrics.body).toMatch(/phi_audit_collector_events_rejected_total\{reason="INGEST_INVALID_EVENT"\} \d+/);
-    expect(metrics.body).toMatch(/phi_audit_collector_http_requests_total\{method="POST",route="\/v1\/events",status="202"\} \d+/);
+    expect(metrics.body).toMatch(
+      /phi_audit_collector_http_requests_total\{method="POST",route="\/v1\/events",status="202"\} \d+/,
+    );
     expect(metrics.body).toMatch(/phi_audit_collector_produce_seconds_count\{outcome="success"\} \d+/);
     expect(metrics.body).toMatch(/phi_audit_collector_request_body_bytes_count\{route="\/v1\/events"\} \d+/);
     const missing = await app.inject({ url: '/nope' });
@@ -400,14 +554,27 @@ describe('operations', () => {
   it('logs carry request ids and tenants but never keys, secrets or event contents', async () => {
     const marker = `PHI-marker-${randomUUID()}`;
     await post(JSON.stringify([ev({ patient: { id: marker } })]), { 'x-request-id': 'req-log-test-1' });
-    await post(JSON.stringify([ev({ patient: { id: marker }, actor: { userId: '' } })]), { 'x-request-id': 'req-log-test-2' });
+    await post(JSON.stringify([ev({ patient: { id: marker }, actor: { userId: '' } })]), {
+      'x-request-id': 'req-log-test-2',
+    });
     await post(JSON.stringify([ev({ patient: { id: marker } })]), {}, `${keyA}x`);
     const all = logLines.join('');
     expect(all).toContain('"requestId":"req-log-test-1"');
     expect(logLines.some((l) => l.includes('req-log-test-1') && l.includes('"tenant":"clinic-a"'))).toBe(true);
-    const secrets = [keyA, keyB, keyA.slice('phia_'.length + 17), marker, 'PHI-user-drsmith', 'PHI-Name', 'PHI-patient', 'Bearer '];
+    const secrets = [
+      keyA,
+      keyB,
+      keyA.slice('phia_'.length + 17),
+      marker,
+      'PHI-user-drsmith',
+      'PHI-Name',
+      'PHI-patient',
+      'Bearer ',
+    ];
     // On failure this names the secret and shows the offending line (truncated) rather than just "false".
-    const leaks = logLines.flatMap((line) => secrets.filter((s) => line.includes(s)).map((s) => `${s.slice(0, 12)}… in ${line.slice(0, 300)}`));
+    const leaks = logLines.flatMap((line) =>
+      secrets.filter((s) => line.includes(s)).map((s) => `${s.slice(0, 12)}… in ${line.slice(0, 300)}`),
+    );
     expect(leaks).toEqual([]);
   });
 });

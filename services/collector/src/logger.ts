@@ -38,7 +38,9 @@ export function collectorLoggerOptions(level: LoggerOptions['level'] = 'info'): 
 }
 
 /** The collector's pino logger; `destination` lets tests capture output. */
-export function createCollectorLogger(options: { level?: LoggerOptions['level']; destination?: DestinationStream } = {}): Logger {
+export function createCollectorLogger(
+  options: { level?: LoggerOptions['level']; destination?: DestinationStream } = {},
+): Logger {
   const opts = collectorLoggerOptions(options.level);
   return options.destination ? pino(opts, options.destination) : pino(opts);
 }

@@ -16,12 +16,21 @@ export interface RunningCollector {
  * The only place that wires the collector: parses `env`, opens the key store, connects the
  * publisher, listens, and closes everything on SIGINT/SIGTERM (when `handleSignals`).
  */
-export async function main(env: Readonly<Record<string, string | undefined>> = process.env, options: { handleSignals?: boolean } = {}): Promise<RunningCollector> {
+export async function main(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: { handleSignals?: boolean } = {},
+): Promise<RunningCollector> {
   const config = parseCollectorConfig(env);
   const logger = createCollectorLogger({ level: config.logLevel });
   const keys = openIngestKeyStore({ file: config.keysFile, logger });
   if (config.kafka.createTopic) {
-    await ensureTopic({ brokers: config.kafka.brokers, topic: config.kafka.topic, partitions: config.kafka.partitions, logger, clientId: `${config.kafka.clientId}-setup` });
+    await ensureTopic({
+      brokers: config.kafka.brokers,
+      topic: config.kafka.topic,
+      partitions: config.kafka.partitions,
+      logger,
+      clientId: `${config.kafka.clientId}-setup`,
+    });
   }
   const publisher = createEventPublisher({
     brokers: config.kafka.brokers,
@@ -42,7 +51,10 @@ export async function main(env: Readonly<Record<string, string | undefined>> = p
 
   try {
     const url = await app.listen({ host: config.http.host, port: config.http.port });
-    logger.info({ url, topic: config.kafka.topic, keysFile: config.keysFile, activeKeys: keys.size() }, 'collector listening');
+    logger.info(
+      { url, topic: config.kafka.topic, keysFile: config.keysFile, activeKeys: keys.size() },
+      'collector listening',
+    );
     if (options.handleSignals ?? true) {
       for (const signal of ['SIGINT', 'SIGTERM'] as const) {
         process.once(signal, () => {

@@ -36,10 +36,14 @@ function parseJsonArray(text: string, maxEvents: number): ParsedEvents {
     value = JSON.parse(text);
   } catch (error) {
     const at = locateSyntaxError(text);
-    throw new CollectorError('INGEST_INVALID_BODY', `the body is not valid JSON: ${at?.message ?? (error as Error).message}`, {
-      cause: error,
-      details: at ? [{ line: at.line, column: at.column, message: at.message }] : [],
-    });
+    throw new CollectorError(
+      'INGEST_INVALID_BODY',
+      `the body is not valid JSON: ${at?.message ?? (error as Error).message}`,
+      {
+        cause: error,
+        details: at ? [{ line: at.line, column: at.column, message: at.message }] : [],
+      },
+    );
   }
   if (!Array.isArray(value)) {
     const message =
@@ -49,7 +53,10 @@ function parseJsonArray(text: string, maxEvents: number): ParsedEvents {
     throw new CollectorError('INGEST_INVALID_BODY', message);
   }
   checkCount(value.length, maxEvents);
-  return { values: value, issues: scanStructure(text, (path) => (typeof path[0] === 'number' ? path[0] : undefined), 1) };
+  return {
+    values: value,
+    issues: scanStructure(text, (path) => (typeof path[0] === 'number' ? path[0] : undefined), 1),
+  };
 }
 
 function parseNdjson(text: string, maxEvents: number): ParsedEvents {
@@ -75,14 +82,21 @@ function parseNdjson(text: string, maxEvents: number): ParsedEvents {
       values.push(JSON.parse(line));
     } catch {
       const at = locateSyntaxError(line);
-      syntax.push({ index, line: lineNo, column: at?.column ?? 1, message: `line ${lineNo} is not valid JSON: ${at?.message ?? 'syntax error'}` });
+      syntax.push({
+        index,
+        line: lineNo,
+        column: at?.column ?? 1,
+        message: `line ${lineNo} is not valid JSON: ${at?.message ?? 'syntax error'}`,
+      });
       values.push(undefined);
       return;
     }
     issues.push(...scanStructure(line, () => index, 0));
   });
   if (syntax.length > 0) {
-    throw new CollectorError('INGEST_INVALID_BODY', `${syntax.length} line(s) of the NDJSON body are not valid JSON`, { details: syntax });
+    throw new CollectorError('INGEST_INVALID_BODY', `${syntax.length} line(s) of the NDJSON body are not valid JSON`, {
+      details: syntax,
+    });
   }
   return { values, issues };
 }
@@ -120,7 +134,11 @@ function locateSyntaxError(text: string): { line: number; column: number; messag
  * Walks already-valid JSON and reports what JSON.parse let through. `eventIndexOf` maps a
  * JSON path to the event it lies in; `depth` is how many path segments lead to the event.
  */
-function scanStructure(text: string, eventIndexOf: (path: JSONPath) => number | undefined, depth: number): ErrorDetail[] {
+function scanStructure(
+  text: string,
+  eventIndexOf: (path: JSONPath) => number | undefined,
+  depth: number,
+): ErrorDetail[] {
   const issues: ErrorDetail[] = [];
   const keyStack: Set<string>[] = [];
   const at = (path: JSONPath, key?: string): { index?: number; path: string } => {
@@ -144,7 +162,10 @@ function scanStructure(text: string, eventIndexOf: (path: JSONPath) => number | 
           issues.push({ ...where, message: `key "${key}" is not allowed (prototype pollution guard)` });
         } else if (seen?.has(key)) {
           const where = at(pathSupplier(), key);
-          issues.push({ ...where, message: `duplicate key "${key.slice(0, 64)}" at ${where.path}; each key may appear once per object` });
+          issues.push({
+            ...where,
+            message: `duplicate key "${key.slice(0, 64)}" at ${where.path}; each key may appear once per object`,
+          });
         }
         seen?.add(key);
       },
@@ -152,9 +173,15 @@ function scanStructure(text: string, eventIndexOf: (path: JSONPath) => number | 
         if (typeof value !== 'number') return;
         const literal = text.slice(offset, Math.min(offset + length, offset + 40));
         if (!Number.isFinite(value)) {
-          issues.push({ ...at(pathSupplier()), message: `number ${literal} is out of range (overflows a 64-bit float)` });
+          issues.push({
+            ...at(pathSupplier()),
+            message: `number ${literal} is out of range (overflows a 64-bit float)`,
+          });
         } else if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-          issues.push({ ...at(pathSupplier()), message: `number ${literal} is larger than 2^53-1 and cannot be represented exactly` });
+          issues.push({
+            ...at(pathSupplier()),
+            message: `number ${literal} is larger than 2^53-1 and cannot be represented exactly`,
+          });
         }
       },
     },
@@ -164,5 +191,8 @@ function scanStructure(text: string, eventIndexOf: (path: JSONPath) => number | 
 }
 
 function formatPath(path: JSONPath): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : p))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }

@@ -12,7 +12,11 @@ import { createIngestKey, openIngestKeyStore } from './ingest-keys.js';
 import { createCollectorLogger } from './logger.js';
 
 // Kafka is "down": the publisher points at a port nothing listens on.
-const config = parseCollectorConfig({ KAFKA_BROKERS: '127.0.0.1:1', KAFKA_TOPIC: `collector-down-${randomUUID()}`, COLLECTOR_RETRY_AFTER_SECONDS: '7' });
+const config = parseCollectorConfig({
+  KAFKA_BROKERS: '127.0.0.1:1',
+  KAFKA_TOPIC: `collector-down-${randomUUID()}`,
+  COLLECTOR_RETRY_AFTER_SECONDS: '7',
+});
 let dir: string;
 let key: string;
 let publisher: EventPublisher;
@@ -23,7 +27,14 @@ beforeAll(async () => {
   const file = join(dir, 'keys.json');
   key = (await createIngestKey({ file, tenant: 'clinic-a', source: 'ehr-1' })).key;
   const logger = createCollectorLogger({ level: 'silent' });
-  publisher = createEventPublisher({ brokers: config.kafka.brokers, topic: config.kafka.topic, clientId: 'collector-down', logger, connectionTimeoutMs: 300, sendTimeoutMs: 5_000 });
+  publisher = createEventPublisher({
+    brokers: config.kafka.brokers,
+    topic: config.kafka.topic,
+    clientId: 'collector-down',
+    logger,
+    connectionTimeoutMs: 300,
+    sendTimeoutMs: 5_000,
+  });
   app = buildCollectorApp({ config, logger, publisher, keys: openIngestKeyStore({ file, logger }) });
   await app.ready();
 });
@@ -36,14 +47,27 @@ afterAll(async () => {
 
 describe('collector with Kafka unavailable', () => {
   it('answers 503 INGEST_UNAVAILABLE with Retry-After, never 2xx, and keeps serving', async () => {
-    const event = { eventId: 'e1', occurredAt: Date.now(), actor: { userId: 'u' }, patient: { id: 'p' }, action: 'view', resource: { type: 'chart' }, outcome: 'success' };
+    const event = {
+      eventId: 'e1',
+      occurredAt: Date.now(),
+      actor: { userId: 'u' },
+      patient: { id: 'p' },
+      action: 'view',
+      resource: { type: 'chart' },
+      outcome: 'success',
+    };
     const send = () =>
-      app.inject({ method: 'POST', url: '/v1/events', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, payload: JSON.stringify([event]) });
+      app.inject({
+        method: 'POST',
+        url: '/v1/events',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        payload: JSON.stringify([event]),
+      });
     const [a, b] = await Promise.all([send(), send()]);
-    for (const res of [a!, b!]) {
+    for (const res of [a, b]) {
       expect(res.statusCode).toBe(503);
       expect(res.headers['retry-after']).toBe('7');
-      const { error } = res.json() as ErrorBody;
+      const { error } = res.json<ErrorBody>();
       expect(error.code).toBe('INGEST_UNAVAILABLE');
       expect(error.message).toMatch(/nothing was acknowledged, retry later/);
     }

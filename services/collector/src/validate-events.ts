@@ -26,7 +26,11 @@ export function validateEvents({ values, parseIssues, ctx }: ValidateEventsOptio
   const events: AccessEvent[] = [];
   values.forEach((value, index) => {
     const eventId = readableEventId(value);
-    const withId = (d: ErrorDetail): ErrorDetail => ({ index, ...(eventId === undefined ? {} : { eventId }), ...stripIndex(d) });
+    const withId = (d: ErrorDetail): ErrorDetail => ({
+      index,
+      ...(eventId === undefined ? {} : { eventId }),
+      ...stripIndex(d),
+    });
     const structural = byIndex.get(index);
     if (structural) details.push(...structural.map(withId));
     const result = parseIngestEvent(value, ctx);
@@ -43,19 +47,37 @@ export function validateEvents({ values, parseIssues, ctx }: ValidateEventsOptio
   if (details.length > 0) {
     const bad = new Set(details.map((d) => d.index)).size;
     if (forbidden) {
-      throw new CollectorError('INGEST_FORBIDDEN_TENANT', `${bad} of ${values.length} event(s) name a tenant or source this ingest key may not write; nothing was accepted`, { details });
+      throw new CollectorError(
+        'INGEST_FORBIDDEN_TENANT',
+        `${bad} of ${values.length} event(s) name a tenant or source this ingest key may not write; nothing was accepted`,
+        { details },
+      );
     }
-    throw new CollectorError('INGEST_INVALID_EVENT', `${bad} of ${values.length} event(s) are invalid; nothing was accepted`, { details });
+    throw new CollectorError(
+      'INGEST_INVALID_EVENT',
+      `${bad} of ${values.length} event(s) are invalid; nothing was accepted`,
+      { details },
+    );
   }
 
   const firstIndex = new Map<string, number>();
   events.forEach((event, index) => {
     const first = firstIndex.get(event.eventId);
     if (first === undefined) firstIndex.set(event.eventId, index);
-    else details.push({ index, eventId: event.eventId, path: 'eventId', message: `duplicate eventId; the same id is at index ${first}` });
+    else
+      details.push({
+        index,
+        eventId: event.eventId,
+        path: 'eventId',
+        message: `duplicate eventId; the same id is at index ${first}`,
+      });
   });
   if (details.length > 0) {
-    throw new CollectorError('INGEST_DUPLICATE_EVENT_ID', `${details.length} event(s) repeat an eventId used earlier in the request; nothing was accepted`, { details });
+    throw new CollectorError(
+      'INGEST_DUPLICATE_EVENT_ID',
+      `${details.length} event(s) repeat an eventId used earlier in the request; nothing was accepted`,
+      { details },
+    );
   }
   return events;
 }

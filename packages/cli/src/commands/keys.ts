@@ -21,7 +21,7 @@ export function registerKeysCommand(program: Command): void {
     .command('create')
     .description('Create an ingest key; it is printed once and only its hash is stored')
     .requiredOption('--tenant <tenant>', 'tenant the key may write events for')
-    .requiredOption('--source <system>', 'source system the key belongs to (the events\' source.system)')
+    .requiredOption('--source <system>', "source system the key belongs to (the events' source.system)")
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
     .action(async (options: KeysFileOption & { tenant: string; source: string }) => {
       const file = keysFile(options);
@@ -39,7 +39,9 @@ export function registerKeysCommand(program: Command): void {
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
     .action(async (options: KeysFileOption) => {
       for (const k of await listIngestKeys({ file: keysFile(options) })) {
-        process.stdout.write(`${k.keyId}\t${k.tenant}\t${k.source}\t${k.createdAt}\t${k.revokedAt === undefined ? 'active' : `revoked ${k.revokedAt}`}\n`);
+        process.stdout.write(
+          `${k.keyId}\t${k.tenant}\t${k.source}\t${k.createdAt}\t${k.revokedAt === undefined ? 'active' : `revoked ${k.revokedAt}`}\n`,
+        );
       }
     });
 

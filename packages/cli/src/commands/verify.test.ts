@@ -1,7 +1,14 @@
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, createChainBuilder, emptyHead, type LedgerRecord, type StoredRecord, type VerifiableStore } from '@phi-audit/ledger';
+import {
+  canonicalJson,
+  createChainBuilder,
+  emptyHead,
+  type LedgerRecord,
+  type StoredRecord,
+  type VerifiableStore,
+} from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
 import { registerVerifyCommand, runVerify } from './verify.js';
 
@@ -31,8 +38,13 @@ function arrayStore(logs: Record<string, StoredRecord[]>, failScan?: Error): Ver
     heads: () =>
       Promise.resolve(
         Object.entries(logs).map(([origin, rows]) => {
-          const last = rows.reduce<StoredRecord | undefined>((m, r) => (m === undefined || r.index >= m.index ? r : m), undefined);
-          return last === undefined ? emptyHead(origin) : { origin, size: last.index + 1, chain: last.chain, lastSourceOffset: last.sourceOffset };
+          const last = rows.reduce<StoredRecord | undefined>(
+            (m, r) => (m === undefined || r.index >= m.index ? r : m),
+            undefined,
+          );
+          return last === undefined
+            ? emptyHead(origin)
+            : { origin, size: last.index + 1, chain: last.chain, lastSourceOffset: last.sourceOffset };
         }),
       ),
     async *scan(origin: string) {
@@ -52,7 +64,14 @@ function sink(isTTY = false): Writable & { text: () => string } {
       cb();
     },
   });
-  if (isTTY) Object.assign(w, { isTTY: true, columns: 120, cursorTo: () => true, clearLine: () => true, moveCursor: () => true });
+  if (isTTY)
+    Object.assign(w, {
+      isTTY: true,
+      columns: 120,
+      cursorTo: () => true,
+      clearLine: () => true,
+      moveCursor: () => true,
+    });
   return Object.assign(w, { text: () => chunks.join('') });
 }
 
@@ -68,7 +87,9 @@ describe('runVerify', () => {
   });
 
   it('names the failing log, index, kind and message; exit 1; other logs still verified', async () => {
-    const tampered = log(A, 12).map((r) => (r.index === 5 ? { ...r, eventJson: canonicalJson({ ...event(5), patient: { id: 'p-other' } }) } : r));
+    const tampered = log(A, 12).map((r) =>
+      r.index === 5 ? { ...r, eventJson: canonicalJson({ ...event(5), patient: { id: 'p-other' } }) } : r,
+    );
     const out = sink();
     const code = await runVerify({ store: arrayStore({ [A]: tampered, [B]: log(B, 7) }), out, isTTY: false });
     expect(code).toBe(1);
@@ -81,8 +102,18 @@ describe('runVerify', () => {
 
   it.each([
     ['a deleted middle row', (rows: StoredRecord[]) => rows.filter((r) => r.index !== 4), 4, 'index_gap'],
-    ['a duplicated row', (rows: StoredRecord[]) => [...rows.slice(0, 3), rows[2] as StoredRecord, ...rows.slice(3)], 2, 'index_duplicate'],
-    ['a store-reported column mismatch', (rows: StoredRecord[]) => rows.map((r) => (r.index === 6 ? { ...r, columnMismatch: 'user_id' } : r)), 6, 'column_mismatch'],
+    [
+      'a duplicated row',
+      (rows: StoredRecord[]) => [...rows.slice(0, 3), rows[2] as StoredRecord, ...rows.slice(3)],
+      2,
+      'index_duplicate',
+    ],
+    [
+      'a store-reported column mismatch',
+      (rows: StoredRecord[]) => rows.map((r) => (r.index === 6 ? { ...r, columnMismatch: 'user_id' } : r)),
+      6,
+      'column_mismatch',
+    ],
   ])('reports %s', async (_what, tamper, index, kind) => {
     const out = sink();
     expect(await runVerify({ store: arrayStore({ [A]: tamper(log(A, 10)) }), out, isTTY: false })).toBe(1);
@@ -91,7 +122,12 @@ describe('runVerify', () => {
 
   it('verifies only the requested logs', async () => {
     const out = sink();
-    const code = await runVerify({ store: arrayStore({ [A]: log(A, 3).slice(1), [B]: log(B, 2) }), out, isTTY: false, origins: [B] });
+    const code = await runVerify({
+      store: arrayStore({ [A]: log(A, 3).slice(1), [B]: log(B, 2) }),
+      out,
+      isTTY: false,
+      origins: [B],
+    });
     expect(code).toBe(0);
     expect(out.text()).toBe(`${B}  2 records  OK\nverified 1 log, 2 records: all OK\n`);
   });
@@ -99,7 +135,9 @@ describe('runVerify', () => {
   it('refuses an unknown log with exit 2', async () => {
     const out = sink();
     const err = sink();
-    expect(await runVerify({ store: arrayStore({ [A]: log(A, 2) }), out, err, isTTY: false, origins: ['nope'] })).toBe(2);
+    expect(await runVerify({ store: arrayStore({ [A]: log(A, 2) }), out, err, isTTY: false, origins: ['nope'] })).toBe(
+      2,
+    );
     expect(err.text()).toBe(`error: no log named "nope" in the store (logs: ${A})\n`);
     expect(out.text()).toBe('');
   });
@@ -113,10 +151,17 @@ describe('runVerify', () => {
   it('turns a store failure into a clear message and exit 2, without a stack trace', async () => {
     const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' });
     const out = sink();
-    const code = await runVerify({ store: arrayStore({ [A]: log(A, 5) }, new Error('scanning a log failed', { cause })), out, isTTY: false });
+    const code = await runVerify({
+      store: arrayStore({ [A]: log(A, 5) }, new Error('scanning a log failed', { cause })),
+      out,
+      isTTY: false,
+    });
     expect(code).toBe(2);
     expect(out.text()).toBe('error: cannot read the ledger: scanning a log failed (ECONNREFUSED)\n');
-    const failingHeads: VerifiableStore = { heads: () => Promise.reject(new Error('reading log heads failed')), scan: arrayStore({}).scan };
+    const failingHeads: VerifiableStore = {
+      heads: () => Promise.reject(new Error('reading log heads failed')),
+      scan: arrayStore({}).scan,
+    };
     const out2 = sink();
     expect(await runVerify({ store: failingHeads, out: out2, isTTY: false })).toBe(2);
     expect(out2.text()).toBe('error: cannot read the ledger: reading log heads failed\n');
@@ -125,7 +170,10 @@ describe('runVerify', () => {
   it('fails a log whose scan ends before the store head', async () => {
     const rows = log(A, 6);
     const store = arrayStore({ [A]: rows });
-    const short: VerifiableStore = { heads: store.heads, scan: (origin) => arrayStore({ [origin]: rows.slice(0, 4) }).scan(origin) };
+    const short: VerifiableStore = {
+      heads: store.heads,
+      scan: (origin) => arrayStore({ [origin]: rows.slice(0, 4) }).scan(origin),
+    };
     const out = sink();
     expect(await runVerify({ store: short, out, isTTY: false })).toBe(1);
     expect(out.text()).toContain(`${A}  6 records  FAILED at index 4: index_gap: records 4 to 5 are missing`);

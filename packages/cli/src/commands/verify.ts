@@ -1,6 +1,12 @@
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
-import { verifyLog, type LogHead, type LogVerification, type VerifiableStore, type VerifyFailure } from '@phi-audit/ledger';
+import {
+  verifyLog,
+  type LogHead,
+  type LogVerification,
+  type VerifiableStore,
+  type VerifyFailure,
+} from '@phi-audit/ledger';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 
 /** Exit codes of `phi-audit verify`. */
@@ -44,7 +50,12 @@ function shortScan(v: LogVerification, head: LogHead): VerifyFailure | undefined
   };
 }
 
-async function verifyOne(store: VerifiableStore, head: LogHead, out: NodeJS.WritableStream, isTTY: boolean): Promise<VerifyFailure | undefined> {
+async function verifyOne(
+  store: VerifiableStore,
+  head: LogHead,
+  out: NodeJS.WritableStream,
+  isTTY: boolean,
+): Promise<VerifyFailure | undefined> {
   const bar = isTTY
     ? new SingleBar({
         stream: out,
@@ -56,7 +67,11 @@ async function verifyOne(store: VerifiableStore, head: LogHead, out: NodeJS.Writ
   bar?.start(head.size, 0);
   let v: LogVerification;
   try {
-    v = await verifyLog({ origin: head.origin, records: store.scan(head.origin), ...(bar ? { onProgress: (n: number) => bar.update(Math.min(n, head.size)) } : {}) });
+    v = await verifyLog({
+      origin: head.origin,
+      records: store.scan(head.origin),
+      ...(bar ? { onProgress: (n: number) => bar.update(Math.min(n, head.size)) } : {}),
+    });
   } finally {
     bar?.stop();
   }
@@ -64,7 +79,9 @@ async function verifyOne(store: VerifiableStore, head: LogHead, out: NodeJS.Writ
   if (failure === undefined) {
     out.write(`${head.origin}  ${v.head.size} records  OK\n`);
   } else {
-    out.write(`${head.origin}  ${head.size} records  FAILED at index ${failure.index}: ${failure.kind}: ${failure.message}\n`);
+    out.write(
+      `${head.origin}  ${head.size} records  FAILED at index ${failure.index}: ${failure.kind}: ${failure.message}\n`,
+    );
   }
   return failure;
 }
@@ -83,8 +100,13 @@ export async function runVerify(options: RunVerifyOptions): Promise<number> {
       const known = new Map(heads.map((h) => [h.origin, h]));
       const unknown = options.origins.filter((o) => !known.has(o));
       if (unknown.length > 0) {
-        const list = heads.slice(0, 10).map((h) => h.origin).join(', ');
-        err.write(`error: no log named ${unknown.map((o) => `"${o}"`).join(', ')} in the store (logs: ${list || 'none'}${heads.length > 10 ? ', …' : ''})\n`);
+        const list = heads
+          .slice(0, 10)
+          .map((h) => h.origin)
+          .join(', ');
+        err.write(
+          `error: no log named ${unknown.map((o) => `"${o}"`).join(', ')} in the store (logs: ${list || 'none'}${heads.length > 10 ? ', …' : ''})\n`,
+        );
         return VERIFY_EXIT.error;
       }
       heads = [...new Set(options.origins)].map((o) => known.get(o) as LogHead);
@@ -121,7 +143,11 @@ export function registerVerifyCommand(program: Command): void {
   program
     .command('verify')
     .description('Recompute the hash chain of every ledger log and name the first bad index')
-    .option('--clickhouse <url>', 'ClickHouse HTTP URL (http[s]://user:password@host:port), default $CLICKHOUSE_URL', process.env.CLICKHOUSE_URL)
+    .option(
+      '--clickhouse <url>',
+      'ClickHouse HTTP URL (http[s]://user:password@host:port), default $CLICKHOUSE_URL',
+      process.env.CLICKHOUSE_URL,
+    )
     .option('--database <name>', 'database, default $CLICKHOUSE_DATABASE or phi_audit', process.env.CLICKHOUSE_DATABASE)
     .option('--log <origin...>', 'verify only these logs (e.g. phi-audit/access-events/0)')
     .action(async (opts: { clickhouse?: string; database?: string; log?: string[] }) => {
@@ -132,7 +158,10 @@ export function registerVerifyCommand(program: Command): void {
       }
       let store;
       try {
-        store = createClickHouseLedgerStore({ url: opts.clickhouse, ...(opts.database !== undefined ? { database: opts.database } : {}) });
+        store = createClickHouseLedgerStore({
+          url: opts.clickhouse,
+          ...(opts.database !== undefined ? { database: opts.database } : {}),
+        });
       } catch (e) {
         process.stderr.write(`phi-audit verify: ${describeError(e)}\n`);
         process.exitCode = VERIFY_EXIT.error;
