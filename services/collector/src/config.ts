@@ -21,8 +21,9 @@ const EnvSchema = z.object({
     ),
   KAFKA_TOPIC: z.string().min(1).default(DEFAULT_TOPIC),
   KAFKA_CLIENT_ID: z.string().min(1).default('phi-audit-collector'),
-  /** Create the topic at startup when missing (single-broker and dev setups). */
+  /** Partitions of the topic when the collector creates it (never changed for an existing topic). */
   KAFKA_PARTITIONS: int(1, 1000).default(6),
+  /** Create the topic at startup when missing (single-broker and dev setups). */
   KAFKA_CREATE_TOPIC: z
     .enum(['true', 'false'], { error: 'must be true or false' })
     .default('true')
