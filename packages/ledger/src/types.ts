@@ -52,6 +52,15 @@ export interface LedgerStore {
   append(records: readonly LedgerRecord[]): Promise<void>;
   /** Every stored row of a log in ascending index order, duplicates included, as stored. */
   scan(origin: string, options?: { fromIndex?: number }): AsyncIterable<StoredRecord>;
+  /**
+   * The idempotency keys (tenant, source system, event id) of the last `count` records of a
+   * log: those with index ≥ size − count, in ascending index order (fewer when the log is
+   * shorter). The writer's duplicate window is loaded from this.
+   */
+  recentKeys(
+    origin: string,
+    count: number,
+  ): Promise<{ index: number; tenant: string; sourceSystem: string; eventId: string }[]>;
   close(): Promise<void>;
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { verifyLog, type StoredRecord } from '@phi-audit/ledger';
+import { createChainBuilder, verifyLog, type StoredRecord } from '@phi-audit/ledger';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createClickHouseLedgerStore, type ClickHouseLedgerStore } from './clickhouse-ledger-store.js';
 import { rowFromRecord } from './access-log-row.js';
@@ -176,6 +176,43 @@ describe.skipIf(url === undefined)('ClickHouse ledger store (real server)', () =
       if (++seen === 5) break;
     }
     expect(await store.ping()).toBe(true);
+  });
+
+  it('recentKeys returns the keys of the last `count` records of one log, ascending, values exact', async () => {
+    const origin = 'phi-audit/recent-keys/0';
+    const other = 'phi-audit/recent-keys/1';
+    const keyed = (i: number) =>
+      sampleEvent(i, {
+        eventId: `evt-${i}-'q'\\{x:String}\u0000\n😀`,
+        tenant: `tenant-${i % 3}`,
+        source: { system: `ehr\t${i % 2}`, site: 'main' },
+      });
+    expect(await store.recentKeys(origin, 10)).toEqual([]);
+    const records = sampleRecords(origin, 40, keyed);
+    // Out of order, and next to another log, so order and filtering are the query's doing.
+    await store.append(records.slice(20));
+    await store.append(sampleRecords(other, 30));
+    await store.append(records.slice(0, 20));
+    const keyOf = (i: number) => {
+      const e = keyed(i);
+      return { index: i, tenant: e.tenant, sourceSystem: e.source.system, eventId: e.eventId };
+    };
+    const range = (from: number, to: number) => Array.from({ length: to - from }, (_, k) => keyOf(from + k));
+    expect(await store.recentKeys(origin, 10)).toEqual(range(30, 40));
+    expect(await store.recentKeys(origin, 1)).toEqual(range(39, 40));
+    expect(await store.recentKeys(origin, 39)).toEqual(range(1, 40));
+    expect(await store.recentKeys(origin, 40)).toEqual(range(0, 40));
+    expect(await store.recentKeys(origin, 100_000)).toEqual(range(0, 40));
+    expect(await store.recentKeys(origin, 0)).toEqual([]);
+    expect((await store.recentKeys(other, 5)).map((k) => k.index)).toEqual([25, 26, 27, 28, 29]);
+    // The window follows the head: after an append it ends at the new last record.
+    const more = createChainBuilder(await store.head(origin)).append({ sourceOffset: 999, event: keyed(40) });
+    await store.append([more]);
+    expect(await store.recentKeys(origin, 3)).toEqual(range(38, 41));
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 53]) {
+      await expect(store.recentKeys(origin, bad)).rejects.toMatchObject({ code: 'STORE_INVALID_VALUE' });
+    }
+    await expect(store.recentKeys('bad \ud800 origin', 5)).rejects.toMatchObject({ code: 'STORE_INVALID_VALUE' });
   });
 
   describe('tampering is visible', () => {

@@ -263,6 +263,56 @@ export class ClickHouseLedgerStore implements LedgerStore {
     }
   }
 
+  /**
+   * Idempotency keys of the last `count` records of `origin` (index ≥ size − count, size =
+   * max index + 1), ascending index; fewer when the log is shorter, none when it is empty or
+   * `count` is 0. Streamed, so only the returned keys are held, not the response text.
+   * Throws STORE_INVALID_VALUE for a count that is not a non-negative safe integer,
+   * STORE_QUERY_FAILED when the read fails.
+   */
+  async recentKeys(
+    origin: string,
+    count: number,
+  ): Promise<{ index: number; tenant: string; sourceSystem: string; eventId: string }[]> {
+    this.#assertOpen();
+    const query = sql.selectRecentKeys(this.database, origin, count);
+    if (count === 0) return [];
+    const what = 'reading the recent keys of a log';
+    let rs;
+    try {
+      rs = await this.#client.query({ query, format: 'JSONEachRow', clickhouse_settings: { ...READ_SETTINGS } });
+    } catch (err) {
+      throw this.#fail('STORE_QUERY_FAILED', what, err);
+    }
+    const out: { index: number; tenant: string; sourceSystem: string; eventId: string }[] = [];
+    try {
+      for await (const rows of rs.stream<RecentKeyRowText>()) {
+        for (const row of rows) {
+          let raw: RecentKeyRowText;
+          try {
+            raw = row.json();
+          } catch (err) {
+            // An error after the first bytes arrives as text in the body: never a silently short window.
+            throw this.#fail('STORE_QUERY_FAILED', `${what} (unreadable row in the response)`, err);
+          }
+          if (raw.log !== origin) throw this.#fail('STORE_QUERY_FAILED', `${what} (row of another log)`, undefined);
+          out.push({
+            index: Number(raw.idx),
+            tenant: raw.tenant,
+            sourceSystem: raw.source_system,
+            eventId: raw.event_id,
+          });
+        }
+      }
+    } catch (err) {
+      if (err instanceof StoreError) throw err;
+      throw this.#fail('STORE_QUERY_FAILED', what, err);
+    } finally {
+      rs.close();
+    }
+    return out;
+  }
+
   /** Every log with its row count (duplicates counted), by origin. */
   async logs(): Promise<{ origin: string; records: number }[]> {
     const rows = await this.#select<{ log: string; records: string }>(sql.selectLogs(this.database), 'listing logs');
@@ -323,6 +373,9 @@ export class ClickHouseLedgerStore implements LedgerStore {
     await this.close();
   }
 }
+
+/** A row of selectRecentKeys as read (JSONEachRow, 64-bit integers quoted). */
+type RecentKeyRowText = Record<'log' | 'idx' | 'tenant' | 'source_system' | 'event_id', string>;
 
 function storedRecordFromText(raw: StoredRowText): StoredRecord {
   const record: StoredRecord = {

@@ -18,6 +18,7 @@ describe('sqlCatalog', () => {
       'heads',
       'head',
       'scan',
+      'recent keys',
       'logs',
       'counts by tenant',
       'accesses by patient',

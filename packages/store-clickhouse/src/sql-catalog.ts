@@ -32,7 +32,7 @@ const SAMPLE_EVENT: AccessEvent = {
  * Every DDL and query text the store issues, in the order a fresh deployment runs them,
  * rendered with sample values for database `phi_audit`: the migrations, the migration
  * bookkeeping, a check that every per-query and profile setting exists, append's
- * INSERT with one JSONEachRow row after it, then heads, head, scan, logs, counts and the
+ * INSERT with one JSONEachRow row after it, then heads, head, scan, recent keys, logs, counts and the
  * console queries. deploy/chdb/check-sql.py runs it on the current engine.
  */
 export function sqlCatalog(): CatalogStatement[] {
@@ -72,6 +72,7 @@ export function sqlCatalog(): CatalogStatement[] {
     { name: 'heads', sql: sql.selectHeads(db) },
     { name: 'head', sql: sql.selectHead(db, origin) },
     { name: 'scan', sql: sql.selectScan(db, origin, 0) },
+    { name: 'recent keys', sql: sql.selectRecentKeys(db, origin, 100_000) },
     { name: 'logs', sql: sql.selectLogs(db) },
     { name: 'counts by tenant', sql: sql.selectCountsByTenant(db) },
     {

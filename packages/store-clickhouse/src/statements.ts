@@ -157,6 +157,22 @@ WHERE log = ${quoteString(origin)} AND idx >= ${quoteUInt(fromIndex)}
 ORDER BY idx, chain, leaf_hash`;
 }
 
+/**
+ * Idempotency keys of the last `count` records of one log (idx ≥ size − count, size =
+ * max(idx) + 1), ascending idx. Written as `idx + count > max(idx)` so nothing is subtracted
+ * from a UInt64. The scalar subquery reads the head in the same statement as the rows, so
+ * window and head cannot come from different moments. The table is ordered by tenant and
+ * patient, so both parts scan the `log` column: a sequential read, once per partition load.
+ */
+export function selectRecentKeys(database: string, origin: string, count: number): string {
+  const table = `${quoteIdentifier(database)}.access_log`;
+  const log = quoteString(origin);
+  return `SELECT log, idx, tenant, source_system, event_id
+FROM ${table}
+WHERE log = ${log} AND idx + ${quoteUInt(count)} > (SELECT max(idx) FROM ${table} WHERE log = ${log})
+ORDER BY idx`;
+}
+
 export function selectLogs(database: string): string {
   return `SELECT log, toString(count()) AS records FROM ${quoteIdentifier(database)}.access_log GROUP BY log ORDER BY log`;
 }

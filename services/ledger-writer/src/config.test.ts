@@ -15,6 +15,7 @@ describe('parseLedgerWriterConfig', () => {
       partitions: 6,
       concurrency: 3,
       sessionTimeoutMs: 30_000,
+      dedupeWindow: 100_000,
       clickhouseUrl: 'http://writer:s3cret@127.0.0.1:8123',
       clickhouseDatabase: 'phi_audit',
       logLevel: 'info',
@@ -35,6 +36,7 @@ describe('parseLedgerWriterConfig', () => {
       METRICS_PORT: '9464',
       LOG_LEVEL: 'debug',
       PHI_AUDIT_MIGRATE: 'true',
+      WRITER_DEDUPE_WINDOW: '50',
     });
     expect(c).toMatchObject({
       brokers: ['a:1', 'b:2'],
@@ -45,6 +47,7 @@ describe('parseLedgerWriterConfig', () => {
       metricsPort: 9464,
       logLevel: 'debug',
       migrate: true,
+      dedupeWindow: 50,
     });
   });
 
@@ -57,6 +60,7 @@ describe('parseLedgerWriterConfig', () => {
         METRICS_PORT: '70000',
         LOG_LEVEL: 'loud',
         CLICKHOUSE_DATABASE: 'a;drop',
+        WRITER_DEDUPE_WINDOW: '0',
       });
     } catch (e) {
       err = e;
@@ -70,6 +74,7 @@ describe('parseLedgerWriterConfig', () => {
       'METRICS_PORT',
       'LOG_LEVEL',
       'CLICKHOUSE_DATABASE',
+      'WRITER_DEDUPE_WINDOW',
     ]) {
       expect(message).toContain(name);
     }

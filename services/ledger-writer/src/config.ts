@@ -34,6 +34,7 @@ const EnvSchema = z.object({
   KAFKA_PARTITIONS: int('KAFKA_PARTITIONS', 1, 10_000).default(6),
   WRITER_CONCURRENCY: int('WRITER_CONCURRENCY', 1, 64).default(3),
   KAFKA_SESSION_TIMEOUT_MS: int('KAFKA_SESSION_TIMEOUT_MS', 6_000, 300_000).default(30_000),
+  WRITER_DEDUPE_WINDOW: int('WRITER_DEDUPE_WINDOW', 1, 1_000_000).default(100_000),
   CLICKHOUSE_URL: z
     .string({ error: 'CLICKHOUSE_URL is required, e.g. http://writer:password@clickhouse:8123' })
     .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'CLICKHOUSE_URL must be an http(s) URL'),
@@ -59,6 +60,11 @@ export interface LedgerWriterConfig {
   readonly concurrency: number;
   /** Consumer-group session timeout: how long a killed writer's partitions wait before reassignment. */
   readonly sessionTimeoutMs: number;
+  /**
+   * Duplicate window per log: an event whose (tenant, source system, event id) is among the log's
+   * previous this-many records is skipped. 85–115 bytes of heap per record per log.
+   */
+  readonly dedupeWindow: number;
   /** Writer credentials (INSERT/SELECT only). Never log it. */
   readonly clickhouseUrl: string;
   readonly clickhouseDatabase: string;
@@ -92,6 +98,7 @@ export function parseLedgerWriterConfig(env: Record<string, string | undefined>)
     partitions: e.KAFKA_PARTITIONS,
     concurrency: e.WRITER_CONCURRENCY,
     sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+    dedupeWindow: e.WRITER_DEDUPE_WINDOW,
     clickhouseUrl: e.CLICKHOUSE_URL,
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
     ...(e.METRICS_PORT !== undefined ? { metricsPort: e.METRICS_PORT } : {}),

@@ -8,6 +8,8 @@ export const WRITER_ERROR_CODES = {
   WRITER_CONFIG_INVALID: 'WRITER_CONFIG_INVALID',
   /** Reading a log's head from the store failed. */
   WRITER_HEAD_FAILED: 'WRITER_HEAD_FAILED',
+  /** Loading a log's duplicate window (its latest idempotency keys) from the store failed. */
+  WRITER_WINDOW_FAILED: 'WRITER_WINDOW_FAILED',
   /** The store did not confirm an append; nothing of the batch is committed. */
   WRITER_APPEND_FAILED: 'WRITER_APPEND_FAILED',
   /** A poison message could not be set aside on the rejected topic. */

@@ -1,7 +1,8 @@
-export { createLedgerWriter, LedgerWriter, type LedgerWriterOptions } from './ledger-writer.js';
+export { createLedgerWriter, DEFAULT_DEDUPE_WINDOW, LedgerWriter, type LedgerWriterOptions } from './ledger-writer.js';
 export { parseLedgerWriterConfig, type LedgerWriterConfig } from './config.js';
 export { main } from './main.js';
 export { WriterError, isWriterError, WRITER_ERROR_CODES, type WriterErrorCode } from './errors.js';
 export { decodeEvent, type DecodeProblem, type DecodeResult } from './decode-event.js';
 export { REJECTED_HEADERS, rejectedTopicOf, type RejectedMessage } from './rejected-sink.js';
 export { MetricsServer, startMetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export { DedupeWindow, keyDigest } from './dedupe-window.js';

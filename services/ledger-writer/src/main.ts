@@ -72,6 +72,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     partitions: config.partitions,
     concurrency: config.concurrency,
     sessionTimeout: config.sessionTimeoutMs,
+    dedupeWindow: config.dedupeWindow,
     onFatal: (error) => resolveStop({ kind: 'fatal', error }),
   });
   let metrics: MetricsServer | undefined;

@@ -9,6 +9,7 @@ export interface WriterMetrics {
   appendSeconds: Histogram;
   rejected: Counter<'partition' | 'kind'>;
   replaySkipped: Counter<'partition'>;
+  duplicatesSkipped: Counter<'partition'>;
 }
 
 export interface WriterMetricsOptions {
@@ -65,6 +66,12 @@ export function createWriterMetrics(options: WriterMetricsOptions): WriterMetric
     replaySkipped: new Counter({
       name: 'phi_audit_writer_replay_skipped_total',
       help: 'Redelivered messages skipped because the log already holds their offset',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    duplicatesSkipped: new Counter({
+      name: 'phi_audit_writer_duplicates_skipped_total',
+      help: 'Events skipped because a record with the same (tenant, source system, event id) is among the previous WRITER_DEDUPE_WINDOW records of the log',
       labelNames: ['partition'],
       registers: [registry],
     }),
