@@ -52,6 +52,8 @@ export interface EventPublisher {
 
 interface Pending {
   messages: Message[];
+  /** Estimated record size of each message, computed once in publish(). */
+  sizes: number[];
   bytes: number;
   resolve: () => void;
   reject: (error: unknown) => void;
@@ -166,7 +168,10 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     }
     queuedBytes -= bytes;
     try {
-      await sendGroup(group.flatMap((p) => p.messages));
+      await sendGroup(
+        group.flatMap((p) => p.messages),
+        group.flatMap((p) => p.sizes),
+      );
       counters.publishes += group.length;
       for (const p of group) p.resolve();
     } catch (error) {
@@ -178,7 +183,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
     }
   }
 
-  async function sendGroup(messages: Message[]): Promise<void> {
+  async function sendGroup(messages: Message[], sizes: number[]): Promise<void> {
     let p: Producer;
     try {
       p = await connectedProducer();
@@ -186,7 +191,7 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
       counters.failedSends += 1;
       throw new BusError('BUS_UNAVAILABLE', `Kafka is unreachable (${options.brokers.join(', ')})`, { cause: error });
     }
-    for (const chunk of chunkByBytes(messages, maxSendBytes)) {
+    for (const chunk of chunkByBytes(messages, sizes, maxSendBytes)) {
       let deadline: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         deadline = setTimeout(() => {
@@ -213,15 +218,19 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
       if (closed) return Promise.reject(new BusError('BUS_UNAVAILABLE', 'the event publisher is closed'));
       if (events.length === 0) return Promise.resolve();
       const messages: Message[] = [];
+      const sizes: number[] = [];
       let bytes = 0;
       for (const event of events) {
         const key = partitionKey(event);
-        const value = JSON.stringify(event);
+        // Encoded to UTF-8 once here: the size estimate and kafkajs' record encoder share the bytes.
+        const value = Buffer.from(JSON.stringify(event), 'utf8');
+        const size = Buffer.byteLength(key) + value.length + RECORD_OVERHEAD_BYTES;
         messages.push({ key, value });
-        bytes += Buffer.byteLength(key) + Buffer.byteLength(value) + RECORD_OVERHEAD_BYTES;
+        sizes.push(size);
+        bytes += size;
       }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ messages, bytes, resolve, reject });
+        queue.push({ messages, sizes, bytes, resolve, reject });
         queuedBytes += bytes;
         schedule();
       });
@@ -277,12 +286,12 @@ export function createEventPublisher(options: EventPublisherOptions): EventPubli
 }
 
 /** Splits messages into sends that stay under the broker's per-batch size limit. */
-function chunkByBytes(messages: Message[], maxBytes: number): Message[][] {
+function chunkByBytes(messages: Message[], sizes: readonly number[], maxBytes: number): Message[][] {
   const chunks: Message[][] = [];
   let current: Message[] = [];
   let bytes = 0;
-  for (const m of messages) {
-    const size = Buffer.byteLength(m.key as string) + Buffer.byteLength(m.value as string) + RECORD_OVERHEAD_BYTES;
+  for (const [i, m] of messages.entries()) {
+    const size = sizes[i]!;
     if (current.length > 0 && bytes + size > maxBytes) {
       chunks.push(current);
       current = [];

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerCollectorCommand } from './commands/collector.js';
+import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerLedgerWriterCommand } from './commands/ledger-writer.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerServicesCommand } from './commands/services.js';
+import { registerStartCommand } from './commands/start.js';
 import { registerVerifyCommand } from './commands/verify.js';
 
 const program = new Command('phi-audit')
@@ -12,12 +14,14 @@ const program = new Command('phi-audit')
   .version('0.1.0')
   .showHelpAfterError();
 
+registerStartCommand(program);
 registerServicesCommand(program);
 registerMigrateCommand(program);
 registerCollectorCommand(program);
 registerLedgerWriterCommand(program);
 registerKeysCommand(program);
 registerVerifyCommand(program);
+registerDemoCommand(program);
 
 try {
   await program.parseAsync(process.argv);

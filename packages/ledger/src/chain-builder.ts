@@ -1,5 +1,5 @@
-import { AccessEventSchema, type AccessEvent } from '@phi-audit/schema';
-import { canonicalJson } from './canonical-json.js';
+import { AccessEventSchema, isSealedAccessEvent, type AccessEvent } from '@phi-audit/schema';
+import { canonicalAccessEventJson, canonicalJson } from './canonical-json.js';
 import { assertValidHead, createChainHasher } from './chain.js';
 import { LedgerError } from './errors.js';
 import { createLeafHasher } from './leaf.js';
@@ -16,6 +16,20 @@ export interface ChainBuilder {
   append(input: { sourceOffset: number; event: AccessEvent }): LedgerRecord;
   /** The head after the last append (a copy). */
   head(): LogHead;
+}
+
+/** Records built from sealed events: the event their eventJson was made from. */
+const sealedRecordEvents = new WeakMap<LedgerRecord, { event: AccessEvent; eventJson: string }>();
+
+/**
+ * The valid, frozen event a record's `eventJson` is the canonical JSON of, when `record` was
+ * built by a chain builder from a sealed event (see isSealedAccessEvent) and its eventJson is
+ * still the one built; otherwise undefined. Lets a store derive its columns without parsing
+ * and validating `eventJson` again: JSON.parse(record.eventJson) would equal this event.
+ */
+export function sealedEventOf(record: LedgerRecord): AccessEvent | undefined {
+  const entry = sealedRecordEvents.get(record);
+  return entry !== undefined && entry.eventJson === record.eventJson ? entry.event : undefined;
 }
 
 /**
@@ -45,15 +59,20 @@ export function createChainBuilder(head: LogHead): ChainBuilder {
           `source offset ${sourceOffset} does not move forward in log ${origin}: the last record (index ${size - 1}) has offset ${lastSourceOffset}`,
         );
       }
-      const parsed = AccessEventSchema.safeParse(event);
-      if (!parsed.success) {
-        // Paths and schema messages only: the values may be PHI.
-        const fields = parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ');
-        throw new LedgerError('LEDGER_INVALID_EVENT', `event is not a valid AccessEvent (fields: ${fields})`, {
-          cause: parsed.error,
-        });
+      // A sealed event was validated by AccessEventSchema and frozen since: checking it again
+      // cannot fail. Any other event is validated here.
+      const sealed = isSealedAccessEvent(event);
+      if (!sealed) {
+        const parsed = AccessEventSchema.safeParse(event);
+        if (!parsed.success) {
+          // Paths and schema messages only: the values may be PHI.
+          const fields = parsed.error.issues.map((i) => i.path.join('.') || '(event)').join(', ');
+          throw new LedgerError('LEDGER_INVALID_EVENT', `event is not a valid AccessEvent (fields: ${fields})`, {
+            cause: parsed.error,
+          });
+        }
       }
-      const eventJson = canonicalJson(event);
+      const eventJson = sealed ? canonicalAccessEventJson(event) : canonicalJson(event);
       const leafHash = leaves.hashHex(size, sourceOffset, event.eventId, eventJson);
       const nextChainHex = chains.next(leafHash);
       const record: LedgerRecord = {
@@ -66,6 +85,7 @@ export function createChainBuilder(head: LogHead): ChainBuilder {
         leafHash,
         chain: nextChainHex,
       };
+      if (sealed) sealedRecordEvents.set(record, { event, eventJson });
       size += 1;
       chain = nextChainHex;
       lastSourceOffset = sourceOffset;

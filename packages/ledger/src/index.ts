@@ -1,9 +1,10 @@
 export * from './types.js';
 export * from './errors.js';
-export { canonicalJson } from './canonical-json.js';
+export * from './access-queries.js';
+export { canonicalAccessEventJson, canonicalJson } from './canonical-json.js';
 export { LEAF_FORMAT_TAG, encodeLeaf, hashLeaf, leafHashOf, type LeafInput } from './leaf.js';
 export { GENESIS_CHAIN, emptyHead, isHashHex, nextChain } from './chain.js';
-export { createChainBuilder, type ChainBuilder } from './chain-builder.js';
+export { createChainBuilder, sealedEventOf, type ChainBuilder } from './chain-builder.js';
 export {
   VERIFY_FAILURE_KINDS,
   verifyLog,

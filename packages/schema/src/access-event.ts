@@ -94,3 +94,33 @@ export const AccessEventSchema = z.strictObject(eventFields);
 export type AccessEvent = z.infer<typeof AccessEventSchema>;
 export type Action = (typeof ACTIONS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
+
+/**
+ * Events that came out of AccessEventSchema and were deep-frozen right after: they are valid
+ * and can no longer change, so code further down the same process (the ledger's chain
+ * builder) may rely on that instead of validating again.
+ */
+const sealedEvents = new WeakSet<object>();
+
+/**
+ * AccessEventSchema.safeParse, and on success the event deep-frozen and remembered as valid
+ * (isSealedAccessEvent). Use it where an event enters a process from outside.
+ */
+export function safeParseSealedAccessEvent(value: unknown): ReturnType<typeof AccessEventSchema.safeParse> {
+  const parsed = AccessEventSchema.safeParse(value);
+  if (parsed.success) {
+    const e = parsed.data;
+    // zod returns fresh objects, so nothing outside holds a reference that could still change them.
+    Object.freeze(e.source);
+    Object.freeze(e.actor);
+    Object.freeze(e.patient);
+    Object.freeze(e.resource);
+    sealedEvents.add(Object.freeze(e));
+  }
+  return parsed;
+}
+
+/** True for an event returned by safeParseSealedAccessEvent: valid, and frozen since. */
+export function isSealedAccessEvent(value: unknown): value is AccessEvent {
+  return typeof value === 'object' && value !== null && sealedEvents.has(value);
+}

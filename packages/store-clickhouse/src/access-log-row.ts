@@ -1,4 +1,4 @@
-import type { LedgerRecord } from '@phi-audit/ledger';
+import { sealedEventOf, type LedgerRecord } from '@phi-audit/ledger';
 import { AccessEventSchema, type AccessEvent } from '@phi-audit/schema';
 import { StoreError } from './errors.js';
 
@@ -80,8 +80,24 @@ export type DerivedColumn = (typeof DERIVED_COLUMNS)[number];
 const DATETIME_END_MS = 2 ** 32 * 1000;
 const HASH_HEX = /^[0-9a-f]{64}$/;
 
-function dateTimeText(ms: number): string {
-  return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+const DAY_MS = 86_400_000;
+/** The last day formatted: events of a batch are mostly from the same day. */
+let lastDay = { day: NaN, text: '' };
+
+/**
+ * 'YYYY-MM-DD hh:mm:ss' (UTC) of epoch ms ≥ 0: the date part from Date, once per day, the
+ * time of day by arithmetic (epoch days are exactly 86,400 s). Equal to
+ * toISOString().slice(0, 19).replace('T', ' ') of the whole second (access-log-row.test.ts).
+ */
+export function dateTimeText(ms: number): string {
+  if (!(ms >= 0)) return new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19).replace('T', ' ');
+  const day = Math.floor(ms / DAY_MS);
+  if (day !== lastDay.day) lastDay = { day, text: new Date(day * DAY_MS).toISOString().slice(0, 10) };
+  const s = Math.floor((ms - day * DAY_MS) / 1000);
+  const hh = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = s % 60;
+  return `${lastDay.text} ${hh < 10 ? '0' : ''}${hh}:${mm < 10 ? '0' : ''}${mm}:${ss < 10 ? '0' : ''}${ss}`;
 }
 
 function derive(event: AccessEvent): Pick<AccessLogRow, DerivedColumn> {
@@ -143,9 +159,14 @@ export function rowFromRecord(record: LedgerRecord): AccessLogRow {
   if (typeof record.eventJson !== 'string' || !record.eventJson.isWellFormed()) {
     throw bad('eventJson must be a well-formed string');
   }
-  const parsed = parseEventJson(record.eventJson);
-  if (!parsed.ok) throw bad(parsed.reason);
-  const { event } = parsed;
+  // A record the chain builder made from a sealed event carries that event: parsing and
+  // validating its eventJson again would only rebuild it.
+  let event = sealedEventOf(record);
+  if (event === undefined) {
+    const parsed = parseEventJson(record.eventJson);
+    if (!parsed.ok) throw bad(parsed.reason);
+    event = parsed.event;
+  }
   if (event.eventId !== record.eventId) throw bad('eventId differs from the event');
   if (event.tenant !== record.tenant) throw bad('tenant differs from the event');
   if (event.occurredAt >= DATETIME_END_MS) throw bad('occurredAt is after 2106, beyond ClickHouse DateTime');
@@ -158,6 +179,23 @@ export function rowFromRecord(record: LedgerRecord): AccessLogRow {
     leaf_hash: record.leafHash,
     chain: record.chain,
   };
+}
+
+/** Bytes of the column names with their JSON framing (`"name":` and a comma each), plus `{}` and the newline. */
+const ROW_FRAMING_BYTES = ACCESS_LOG_COLUMNS.reduce((sum, c) => sum + c.length + 4, 3);
+
+/**
+ * An upper bound of Buffer.byteLength(JSON.stringify(row)) + 1 (the JSONEachRow line), cheap
+ * to compute: a UTF-16 unit of a string takes at most 6 bytes once escaped ("\u001f"; a
+ * non-ASCII unit is at most 3 bytes of UTF-8), a number at most 32 characters.
+ */
+export function rowBytesUpperBound(row: AccessLogRow): number {
+  let bytes = ROW_FRAMING_BYTES;
+  for (const column of ACCESS_LOG_COLUMNS) {
+    const value = row[column];
+    bytes += typeof value === 'string' ? 2 + 6 * value.length : 32;
+  }
+  return bytes;
 }
 
 /** A stored row as `scan` reads it (JSONEachRow, 64-bit integers quoted): every column as text. */

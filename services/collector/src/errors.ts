@@ -24,6 +24,8 @@ export const COLLECTOR_ERRORS = {
   INGEST_UNSUPPORTED_ENCODING: { status: 415 },
   /** The bus did not durably accept the events; retry later (Retry-After is set). */
   INGEST_UNAVAILABLE: { status: 503 },
+  /** Embedded mode: the ledger's disk (or storage quota) is full; nothing was stored (Retry-After is set). */
+  INGEST_STORAGE_FULL: { status: 507 },
   /** No such route. */
   NOT_FOUND: { status: 404 },
   /** The route exists but not with this method. */

@@ -38,6 +38,14 @@ function bearerToken(header: string | undefined): string | undefined {
   return m?.[1];
 }
 
+/** A store-backed publisher (embedded mode) reports a full disk as code STORE_FULL, itself or in its causes. */
+function isStorageFull(error: unknown): boolean {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if ((e as { code?: unknown }).code === 'STORE_FULL') return true;
+  }
+  return false;
+}
+
 /**
  * `POST /v1/events`. Order of checks: key (401), encoding and media type (415) before the body
  * is read; then size (413), decoding, JSON, events (400/403/413); then publish (503 or 202).
@@ -123,13 +131,14 @@ export function registerIngestRoute(
         events = validateEvents({
           values: parsed.values,
           parseIssues: parsed.issues,
-          ctx: {
+          // Frozen: parseIngestEvent checks a frozen context once, not once per event.
+          ctx: Object.freeze({
             tenant: principal.tenant,
             sourceSystem: principal.source,
             receivedAt: Date.now(),
             maxPastMs: config.limits.maxPastMs,
             maxFutureMs: config.limits.maxFutureMs,
-          },
+          }),
         });
       } catch (error) {
         // All-or-nothing: every event of a rejected request counts as rejected (1 when unparsable).
@@ -142,6 +151,13 @@ export function registerIngestRoute(
         await publisher.publish(events);
       } catch (error) {
         metrics.produceLatency.observe({ outcome: 'failure' }, Number(process.hrtime.bigint() - started) / 1e9);
+        if (isStorageFull(error)) {
+          throw new CollectorError(
+            'INGEST_STORAGE_FULL',
+            'the ledger disk is full; nothing from this request was stored. Free disk space, then retry',
+            { cause: error, headers: { 'retry-after': String(config.retryAfterSeconds) } },
+          );
+        }
         const reason = isBusError(error) ? error.code : 'unknown';
         request.log.error(
           { err: { code: reason, message: (error as Error).message }, count: events.length },

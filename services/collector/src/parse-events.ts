@@ -55,7 +55,9 @@ function parseJsonArray(text: string, maxEvents: number): ParsedEvents {
   checkCount(value.length, maxEvents);
   return {
     values: value,
-    issues: scanStructure(text, (path) => (typeof path[0] === 'number' ? path[0] : undefined), 1),
+    issues: mayHaveStructureIssues(text, value)
+      ? scanStructure(text, (path) => (typeof path[0] === 'number' ? path[0] : undefined), 1)
+      : [],
   };
 }
 
@@ -78,8 +80,10 @@ function parseNdjson(text: string, maxEvents: number): ParsedEvents {
       values.push(undefined);
       return;
     }
+    let value: unknown;
     try {
-      values.push(JSON.parse(line));
+      value = JSON.parse(line);
+      values.push(value);
     } catch {
       const at = locateSyntaxError(line);
       syntax.push({
@@ -91,7 +95,7 @@ function parseNdjson(text: string, maxEvents: number): ParsedEvents {
       values.push(undefined);
       return;
     }
-    issues.push(...scanStructure(line, () => index, 0));
+    if (mayHaveStructureIssues(line, value)) issues.push(...scanStructure(line, () => index, 0));
   });
   if (syntax.length > 0) {
     throw new CollectorError('INGEST_INVALID_BODY', `${syntax.length} line(s) of the NDJSON body are not valid JSON`, {
@@ -131,10 +135,65 @@ function locateSyntaxError(text: string): { line: number; column: number; messag
 }
 
 /**
+ * Cheap pre-check for scanStructure: false only when the scan would report nothing, so the
+ * scan (a full jsonc-parser walk, the costliest step of parsing) runs only for suspect bodies.
+ * `value` is JSON.parse(text). Forbidden keys and unrepresentable numbers survive JSON.parse
+ * and are found in `value`. A duplicate key does not survive (the last one wins), so the
+ * properties written in the text (one ':' outside strings each) are counted against the keys
+ * of the parsed objects: the counts differ exactly when some object repeats a key.
+ * (parse-events.property.test.ts checks this against the full scan.)
+ */
+export function mayHaveStructureIssues(text: string, value: unknown): boolean {
+  let keys = 0;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v))) return true;
+    } else if (Array.isArray(v)) {
+      for (const item of v) stack.push(item);
+    } else if (typeof v === 'object' && v !== null) {
+      for (const key of Object.keys(v)) {
+        if (FORBIDDEN_KEYS.has(key)) return true;
+        keys += 1;
+        stack.push((v as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  return countPropertiesInText(text) !== keys;
+}
+
+/** Number of ':' outside string literals in valid JSON, i.e. the number of object properties written. */
+function countPropertiesInText(text: string): number {
+  let count = 0;
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) {
+      // Skip the string: its end is the next quote not escaped by an odd run of backslashes.
+      for (;;) {
+        const q = text.indexOf('"', i + 1);
+        if (q < 0) return -1;
+        let b = q - 1;
+        while (text.charCodeAt(b) === 0x5c) b -= 1;
+        i = q;
+        if ((q - 1 - b) % 2 === 0) break;
+      }
+    } else if (c === 0x3a) {
+      count += 1;
+    }
+    i += 1;
+  }
+  return count;
+}
+
+/**
  * Walks already-valid JSON and reports what JSON.parse let through. `eventIndexOf` maps a
  * JSON path to the event it lies in; `depth` is how many path segments lead to the event.
  */
-function scanStructure(
+/** The full structural scan (exported for the property test that pins mayHaveStructureIssues to it). */
+export function scanStructure(
   text: string,
   eventIndexOf: (path: JSONPath) => number | undefined,
   depth: number,

@@ -1,4 +1,4 @@
-import { AccessEventSchema, describeZodIssues, type AccessEvent } from '@phi-audit/schema';
+import { describeZodIssues, safeParseSealedAccessEvent, type AccessEvent } from '@phi-audit/schema';
 
 /** Why a message is not an event. Deterministic in the message bytes, so a replay decides the same. */
 export type DecodeProblem =
@@ -35,7 +35,8 @@ export function decodeEvent(value: Buffer): DecodeResult {
       },
     };
   }
-  const parsed = AccessEventSchema.safeParse(json);
+  // Sealed (frozen, marked valid): the chain builder does not validate it a second time.
+  const parsed = safeParseSealedAccessEvent(json);
   if (!parsed.success) {
     const issues = describeZodIssues(parsed.error);
     const detail = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');

@@ -6,3 +6,4 @@ export { decodeEvent, type DecodeProblem, type DecodeResult } from './decode-eve
 export { REJECTED_HEADERS, rejectedTopicOf, type RejectedMessage } from './rejected-sink.js';
 export { MetricsServer, startMetricsServer, type MetricsServerOptions } from './metrics-server.js';
 export { DedupeWindow, keyDigest } from './dedupe-window.js';
+export { DEFAULT_WRITER_MAX_HEAP_MB, runWithHeapLimit } from './heap-limit.js';

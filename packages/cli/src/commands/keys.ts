@@ -1,18 +1,36 @@
 import type { Command } from 'commander';
 import { createIngestKey, DEFAULT_KEYS_FILE, listIngestKeys, revokeIngestKey } from '@phi-audit/collector';
+import { KEYS_FILE, keysFileIn } from '@phi-audit/store-sqlite';
 
 interface KeysFileOption {
   keysFile?: string;
-}
-
-function keysFile(options: KeysFileOption): string {
-  return options.keysFile ?? process.env.PHI_AUDIT_KEYS_FILE ?? DEFAULT_KEYS_FILE;
+  /** Embedded mode's data directory: the key file is `<dir>/ingest-keys.json`, where the runtime reads it. */
+  data?: string;
 }
 
 /**
+ * The key file: --keys-file, else --data <dir>/ingest-keys.json, else $PHI_AUDIT_KEYS_FILE,
+ * else $PHI_AUDIT_DATA_DIR/ingest-keys.json, else data/ingest-keys.json.
+ */
+function keysFile(options: KeysFileOption): string {
+  if (options.keysFile !== undefined && options.data !== undefined) {
+    throw new Error('use either --keys-file <file> or --data <dir>, not both');
+  }
+  if (options.keysFile !== undefined) return options.keysFile;
+  if (options.data !== undefined) return keysFileIn(options.data);
+  const { PHI_AUDIT_KEYS_FILE: envFile, PHI_AUDIT_DATA_DIR: envDir } = process.env;
+  if (envFile) return envFile;
+  if (envDir) return keysFileIn(envDir);
+  return DEFAULT_KEYS_FILE;
+}
+
+const DATA_HELP = `data directory of the embedded runtime: use <dir>/${KEYS_FILE} (default: $PHI_AUDIT_DATA_DIR)`;
+
+/**
  * `phi-audit keys create|list|revoke`: manages collector ingest keys in the key file
- * (PHI_AUDIT_KEYS_FILE, default data/ingest-keys.json). A running collector picks changes up
- * within a second.
+ * (--keys-file, or --data <dir> for `<dir>/ingest-keys.json`; default $PHI_AUDIT_KEYS_FILE,
+ * $PHI_AUDIT_DATA_DIR/ingest-keys.json or data/ingest-keys.json). A running collector picks
+ * changes up within a second.
  */
 export function registerKeysCommand(program: Command): void {
   const keys = program.command('keys').description('Manage collector ingest keys (one per tenant and source system)');
@@ -23,6 +41,7 @@ export function registerKeysCommand(program: Command): void {
     .requiredOption('--tenant <tenant>', 'tenant the key may write events for')
     .requiredOption('--source <system>', "source system the key belongs to (the events' source.system)")
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
+    .option('--data <dir>', DATA_HELP)
     .action(async (options: KeysFileOption & { tenant: string; source: string }) => {
       const file = keysFile(options);
       const { key, keyId } = await createIngestKey({ file, tenant: options.tenant, source: options.source });
@@ -37,6 +56,7 @@ export function registerKeysCommand(program: Command): void {
     .command('list')
     .description('List ingest keys (ids, tenants, sources; never secrets)')
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
+    .option('--data <dir>', DATA_HELP)
     .action(async (options: KeysFileOption) => {
       for (const k of await listIngestKeys({ file: keysFile(options) })) {
         process.stdout.write(
@@ -49,6 +69,7 @@ export function registerKeysCommand(program: Command): void {
     .command('revoke <keyId>')
     .description('Revoke an ingest key; the collector rejects it within a second')
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
+    .option('--data <dir>', DATA_HELP)
     .action(async (keyId: string, options: KeysFileOption) => {
       const file = keysFile(options);
       if (!(await revokeIngestKey({ file, keyId }))) throw new Error(`no key ${keyId} in ${file}`);

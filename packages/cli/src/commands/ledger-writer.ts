@@ -1,14 +1,15 @@
 import type { Command } from 'commander';
-import { main } from '@phi-audit/ledger-writer';
+import { runWithHeapLimit } from '@phi-audit/ledger-writer';
 
 /** `phi-audit ledger-writer`: consumes the access-event topic into the ClickHouse ledger; configured from the environment. */
 export function registerLedgerWriterCommand(program: Command): void {
   program
     .command('ledger-writer')
     .description(
-      'Run the ledger writer (env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, KAFKA_TOPIC, KAFKA_GROUP_ID, METRICS_PORT)',
+      'Run the ledger writer (env: KAFKA_BROKERS, CLICKHOUSE_URL, CLICKHOUSE_DATABASE, KAFKA_TOPIC, KAFKA_GROUP_ID, METRICS_PORT, WRITER_MAX_HEAP_MB)',
     )
     .action(async () => {
-      await main(process.env);
+      // The writer runs with a capped V8 heap (WRITER_MAX_HEAP_MB, default 192 MiB; 0 = none).
+      process.exitCode = await runWithHeapLimit(process.env);
     });
 }

@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import {
@@ -10,7 +14,8 @@ import {
   type VerifiableStore,
 } from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
-import { registerVerifyCommand, runVerify } from './verify.js';
+import { createSqliteLedgerStore, embeddedOrigin, ledgerFileIn } from '@phi-audit/store-sqlite';
+import { registerVerifyCommand, resolveVerifyTarget, runVerify, runVerifyCommand } from './verify.js';
 
 function event(i: number): AccessEvent {
   return {
@@ -189,12 +194,111 @@ describe('runVerify', () => {
   });
 });
 
+describe('resolveVerifyTarget', () => {
+  const none = () => false;
+  const dataLedger = (path: string) => path === ledgerFileIn('data');
+
+  it('takes exactly one of --data and --clickhouse', () => {
+    expect(resolveVerifyTarget({ data: '/d', env: {}, exists: none })).toEqual({
+      kind: 'data',
+      dir: '/d',
+      file: ledgerFileIn('/d'),
+      reason: '--data',
+    });
+    expect(resolveVerifyTarget({ clickhouse: 'http://h:1', env: { PHI_AUDIT_DATA_DIR: '/e' }, exists: none })).toEqual({
+      kind: 'clickhouse',
+      url: 'http://h:1',
+      reason: '--clickhouse',
+    });
+    expect(resolveVerifyTarget({ data: '/d', clickhouse: 'http://h:1', env: {}, exists: none })).toEqual({
+      kind: 'usage',
+      message: 'use either --data <dir> or --clickhouse <url>, not both',
+    });
+    expect(resolveVerifyTarget({ data: '/d', database: 'x', env: {}, exists: none }).kind).toBe('usage');
+  });
+
+  it('with neither: $PHI_AUDIT_DATA_DIR, then ./data when it holds a ledger, then $CLICKHOUSE_URL', () => {
+    const env = { PHI_AUDIT_DATA_DIR: '/e', CLICKHOUSE_URL: 'http://h:1' };
+    expect(resolveVerifyTarget({ env, exists: dataLedger })).toMatchObject({ kind: 'data', dir: '/e' });
+    expect(resolveVerifyTarget({ env: { CLICKHOUSE_URL: 'http://h:1' }, exists: dataLedger })).toMatchObject({
+      kind: 'data',
+      dir: 'data',
+      reason: './data',
+    });
+    expect(resolveVerifyTarget({ env: { CLICKHOUSE_URL: 'http://h:1' }, exists: none })).toMatchObject({
+      kind: 'clickhouse',
+      url: 'http://h:1',
+    });
+    const neither = resolveVerifyTarget({ env: {}, exists: none });
+    expect(neither.kind).toBe('usage');
+    expect(neither.kind === 'usage' && neither.message).toMatch(/--data <dir>.*--clickhouse <url>/);
+  });
+});
+
+describe('runVerifyCommand on an embedded (SQLite) ledger', () => {
+  async function withLedger(fn: (dir: string) => Promise<void>): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'phi-audit-verify-'));
+    try {
+      const store = createSqliteLedgerStore({ file: ledgerFileIn(dir) });
+      const origin = embeddedOrigin('clinic-a');
+      store.appendSync(log(origin, 20));
+      await store.close();
+      await fn(dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const run = async (options: Parameters<typeof runVerifyCommand>[0], env: NodeJS.ProcessEnv = {}) => {
+    const out = sink();
+    const err = sink();
+    const code = await runVerifyCommand(options, { out, err, isTTY: false, env });
+    return { code, out: out.text(), err: err.text() };
+  };
+
+  it('verifies <dir>/ledger.sqlite read-only from --data or $PHI_AUDIT_DATA_DIR', async () => {
+    await withLedger(async (dir) => {
+      const origin = embeddedOrigin('clinic-a');
+      expect(await run({ data: dir })).toEqual({
+        code: 0,
+        out: `${origin}  20 records  OK\nverified 1 log, 20 records: all OK\n`,
+        err: '',
+      });
+      const viaEnv = await run({}, { PHI_AUDIT_DATA_DIR: dir, CLICKHOUSE_URL: 'http://127.0.0.1:1' });
+      expect(viaEnv.code).toBe(0);
+      expect(viaEnv.err).toContain(`embedded ledger ${ledgerFileIn(dir)} ($PHI_AUDIT_DATA_DIR)`);
+    });
+  });
+
+  it('names the tampered index with exit 1', async () => {
+    await withLedger(async (dir) => {
+      const db = new Database(ledgerFileIn(dir));
+      db.prepare('UPDATE access_log SET workstation = ? WHERE idx = 13').run('ws-forged');
+      db.close();
+      const result = await run({ data: dir });
+      expect(result.code).toBe(1);
+      expect(result.out).toContain('FAILED at index 13: column_mismatch: ');
+    });
+  });
+
+  it('exit 2 with a clear message for a directory without a ledger, or for both sources', async () => {
+    const missing = join(tmpdir(), 'phi-audit-no-such-dir-7c1e');
+    expect(await run({ data: missing })).toEqual({
+      code: 2,
+      out: '',
+      err: `phi-audit verify: no ledger database at ${ledgerFileIn(missing)}\n`,
+    });
+    const both = await run({ data: missing, clickhouse: 'http://127.0.0.1:1' });
+    expect(both).toMatchObject({ code: 2, out: '' });
+    expect(both.err).toBe('phi-audit verify: use either --data <dir> or --clickhouse <url>, not both\n');
+  });
+});
+
 describe('registerVerifyCommand', () => {
-  it('adds `verify` with --clickhouse, --database and repeatable --log', () => {
+  it('adds `verify` with --data, --clickhouse, --database and repeatable --log', () => {
     const program = new Command();
     registerVerifyCommand(program);
     const cmd = program.commands.find((c) => c.name() === 'verify');
-    expect(cmd?.options.map((o) => o.long)).toEqual(['--clickhouse', '--database', '--log']);
+    expect(cmd?.options.map((o) => o.long)).toEqual(['--data', '--clickhouse', '--database', '--log']);
     expect(cmd?.options.find((o) => o.long === '--log')?.variadic).toBe(true);
   });
 });

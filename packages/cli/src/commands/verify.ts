@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { SingleBar } from 'cli-progress';
 import type { Command } from 'commander';
 import {
@@ -8,6 +9,7 @@ import {
   type VerifyFailure,
 } from '@phi-audit/ledger';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
+import { createSqliteLedgerStore, LEDGER_FILE, ledgerFileIn } from '@phi-audit/store-sqlite';
 
 /** Exit codes of `phi-audit verify`. */
 export const VERIFY_EXIT = { ok: 0, failed: 1, error: 2 } as const;
@@ -134,9 +136,111 @@ export async function runVerify(options: RunVerifyOptions): Promise<number> {
   }
 }
 
+/** Where `phi-audit verify` reads the ledger from, or why it cannot tell. */
+export type VerifyTarget =
+  | { kind: 'data'; dir: string; file: string; reason: string }
+  | { kind: 'clickhouse'; url: string; reason: string }
+  | { kind: 'usage'; message: string };
+
+export interface VerifyTargetInput {
+  /** --data as given on the command line. */
+  data?: string | undefined;
+  /** --clickhouse as given on the command line. */
+  clickhouse?: string | undefined;
+  /** --database as given on the command line (ClickHouse only). */
+  database?: string | undefined;
+  env: { PHI_AUDIT_DATA_DIR?: string | undefined; CLICKHOUSE_URL?: string | undefined };
+  /** Whether a file exists (the default embedded ledger ./data/ledger.sqlite). */
+  exists: (path: string) => boolean;
+}
+
 /**
- * `phi-audit verify --clickhouse <url> [--database <name>] [--log <origin>...]`: recomputes
- * every leaf hash and chain value of the ClickHouse ledger and names the first bad index of
+ * Picks the ledger to verify: --data <dir> or --clickhouse <url> (never both); with
+ * neither, $PHI_AUDIT_DATA_DIR, then ./data when it holds a ledger, then $CLICKHOUSE_URL.
+ * Pure: the caller passes the environment and a file-exists check.
+ */
+export function resolveVerifyTarget(input: VerifyTargetInput): VerifyTarget {
+  const data = (dir: string, reason: string): VerifyTarget => ({ kind: 'data', dir, file: ledgerFileIn(dir), reason });
+  const neither =
+    'no ledger to verify: pass --data <dir> (embedded mode; default $PHI_AUDIT_DATA_DIR, or ./data when it holds ' +
+    `${LEDGER_FILE}) or --clickhouse <url> (cluster mode; default $CLICKHOUSE_URL)`;
+  if (input.data !== undefined && input.clickhouse !== undefined) {
+    return { kind: 'usage', message: 'use either --data <dir> or --clickhouse <url>, not both' };
+  }
+  if (input.data !== undefined && input.database !== undefined) {
+    return { kind: 'usage', message: '--database applies to --clickhouse only, not to --data' };
+  }
+  if (input.data !== undefined)
+    return input.data === '' ? { kind: 'usage', message: neither } : data(input.data, '--data');
+  if (input.clickhouse !== undefined) {
+    return input.clickhouse === ''
+      ? { kind: 'usage', message: neither }
+      : { kind: 'clickhouse', url: input.clickhouse, reason: '--clickhouse' };
+  }
+  const { PHI_AUDIT_DATA_DIR: envDir, CLICKHOUSE_URL: envUrl } = input.env;
+  if (envDir) return data(envDir, '$PHI_AUDIT_DATA_DIR');
+  if (input.exists(ledgerFileIn('data'))) return data('data', './data');
+  if (envUrl) return { kind: 'clickhouse', url: envUrl, reason: '$CLICKHOUSE_URL' };
+  return { kind: 'usage', message: neither };
+}
+
+export interface VerifyCommandOptions {
+  data?: string;
+  clickhouse?: string;
+  database?: string;
+  log?: string[];
+}
+
+/**
+ * The whole `phi-audit verify` command: picks the ledger (resolveVerifyTarget), opens it
+ * (SQLite read-only; ClickHouse with $CLICKHOUSE_DATABASE as the default database), verifies
+ * and closes it. Returns the exit code.
+ */
+export async function runVerifyCommand(
+  options: VerifyCommandOptions,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; isTTY: boolean; env: NodeJS.ProcessEnv },
+): Promise<number> {
+  const target = resolveVerifyTarget({
+    data: options.data,
+    clickhouse: options.clickhouse,
+    database: options.database,
+    env: io.env,
+    exists: existsSync,
+  });
+  if (target.kind === 'usage') {
+    io.err.write(`phi-audit verify: ${target.message}\n`);
+    return VERIFY_EXIT.error;
+  }
+  let store: VerifiableStore & { close(): Promise<void> };
+  try {
+    if (target.kind === 'data') {
+      store = createSqliteLedgerStore({ file: target.file, readonly: true });
+      if (target.reason !== '--data')
+        io.err.write(`phi-audit verify: embedded ledger ${target.file} (${target.reason})\n`);
+    } else {
+      const database = options.database ?? io.env.CLICKHOUSE_DATABASE;
+      store = createClickHouseLedgerStore({ url: target.url, ...(database !== undefined ? { database } : {}) });
+    }
+  } catch (e) {
+    io.err.write(`phi-audit verify: ${describeError(e)}\n`);
+    return VERIFY_EXIT.error;
+  }
+  try {
+    return await runVerify({
+      store,
+      out: io.out,
+      err: io.err,
+      isTTY: io.isTTY,
+      ...(options.log !== undefined ? { origins: options.log } : {}),
+    });
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * `phi-audit verify [--data <dir> | --clickhouse <url> [--database <name>]] [--log <origin>...]`:
+ * recomputes every leaf hash and chain value of the ledger and names the first bad index of
  * each log. Exit 0 all OK, 1 a log failed, 2 usage or connection error.
  */
 export function registerVerifyCommand(program: Command): void {
@@ -144,39 +248,21 @@ export function registerVerifyCommand(program: Command): void {
     .command('verify')
     .description('Recompute the hash chain of every ledger log and name the first bad index')
     .option(
-      '--clickhouse <url>',
-      'ClickHouse HTTP URL (http[s]://user:password@host:port), default $CLICKHOUSE_URL',
-      process.env.CLICKHOUSE_URL,
+      '--data <dir>',
+      `embedded mode: the data directory holding ${LEDGER_FILE} (opened read-only); default $PHI_AUDIT_DATA_DIR, or ./data when it holds a ledger`,
     )
-    .option('--database <name>', 'database, default $CLICKHOUSE_DATABASE or phi_audit', process.env.CLICKHOUSE_DATABASE)
+    .option(
+      '--clickhouse <url>',
+      'cluster mode: ClickHouse HTTP URL (http[s]://user:password@host:port); default $CLICKHOUSE_URL when no embedded ledger is found',
+    )
+    .option('--database <name>', 'ClickHouse database, default $CLICKHOUSE_DATABASE or phi_audit')
     .option('--log <origin...>', 'verify only these logs (e.g. phi-audit/access-events/0)')
-    .action(async (opts: { clickhouse?: string; database?: string; log?: string[] }) => {
-      if (!opts.clickhouse) {
-        process.stderr.write('phi-audit verify: --clickhouse <url> or CLICKHOUSE_URL is required\n');
-        process.exitCode = VERIFY_EXIT.error;
-        return;
-      }
-      let store;
-      try {
-        store = createClickHouseLedgerStore({
-          url: opts.clickhouse,
-          ...(opts.database !== undefined ? { database: opts.database } : {}),
-        });
-      } catch (e) {
-        process.stderr.write(`phi-audit verify: ${describeError(e)}\n`);
-        process.exitCode = VERIFY_EXIT.error;
-        return;
-      }
-      try {
-        process.exitCode = await runVerify({
-          store,
-          out: process.stdout,
-          err: process.stderr,
-          isTTY: process.stdout.isTTY === true,
-          ...(opts.log !== undefined ? { origins: opts.log } : {}),
-        });
-      } finally {
-        await store.close();
-      }
+    .action(async (opts: VerifyCommandOptions) => {
+      process.exitCode = await runVerifyCommand(opts, {
+        out: process.stdout,
+        err: process.stderr,
+        isTTY: process.stdout.isTTY === true,
+        env: process.env,
+      });
     });
 }

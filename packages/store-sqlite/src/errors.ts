@@ -1,0 +1,62 @@
+/**
+ * The SQLite store's error catalogue. Codes are stable: callers and tests match on `code`,
+ * never on message text. Messages never contain event contents; the driver's error is kept
+ * only as `cause`.
+ */
+
+export const STORE_ERROR_CODES = {
+  /** The store options are unusable (empty file name, bad maxPageCount). */
+  STORE_INVALID_OPTIONS: 'STORE_INVALID_OPTIONS',
+  /** A query argument is malformed (bad limit, lone surrogate, unsafe integer). */
+  STORE_INVALID_VALUE: 'STORE_INVALID_VALUE',
+  /** A ledger record handed to append is malformed or inconsistent with its event. */
+  STORE_INVALID_RECORD: 'STORE_INVALID_RECORD',
+  /** The database file cannot be opened (missing for a read-only open, not a database, no permission). */
+  STORE_OPEN_FAILED: 'STORE_OPEN_FAILED',
+  /** The disk, or the configured max_page_count, is full; nothing of the batch was stored. */
+  STORE_FULL: 'STORE_FULL',
+  /** The insert failed for another reason; nothing of the batch was stored. */
+  STORE_INSERT_FAILED: 'STORE_INSERT_FAILED',
+  /** A read failed. */
+  STORE_QUERY_FAILED: 'STORE_QUERY_FAILED',
+  /** A migration failed; it was rolled back and later migrations were not attempted. */
+  STORE_MIGRATION_FAILED: 'STORE_MIGRATION_FAILED',
+  /** The database holds migrations this code does not know: it is newer than this build. */
+  STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
+  /** A read-only open found no schema, or an older one it may not upgrade. */
+  STORE_SCHEMA_OUTDATED: 'STORE_SCHEMA_OUTDATED',
+  /** A write was attempted through a store opened read-only. */
+  STORE_READONLY: 'STORE_READONLY',
+  /** The store was used after close(). */
+  STORE_CLOSED: 'STORE_CLOSED',
+} as const;
+
+export type StoreErrorCode = keyof typeof STORE_ERROR_CODES;
+
+/** Every error this package throws. */
+export class StoreError extends Error {
+  override readonly name = 'StoreError';
+  readonly code: StoreErrorCode;
+
+  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+  }
+}
+
+/** True when `err` is a StoreError, optionally with the given code. */
+export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
+  return err instanceof StoreError && (code === undefined || err.code === code);
+}
+
+/**
+ * The SQLite result code of a driver error (e.g. 'SQLITE_FULL', 'SQLITE_CONSTRAINT_PRIMARYKEY'):
+ * safe to log and to put in messages, unlike some driver messages.
+ */
+export function sqliteErrorCode(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = err.code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
+  }
+  return undefined;
+}

@@ -1,0 +1,14 @@
+export { STORE_ERROR_CODES, StoreError, isStoreError, sqliteErrorCode, type StoreErrorCode } from './errors.js';
+export { KEYS_FILE, LEDGER_FILE, embeddedOrigin, keysFileIn, ledgerFileIn } from './embedded-layout.js';
+export { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.js';
+export {
+  ACCESS_LOG_COLUMNS,
+  DERIVED_COLUMNS,
+  findColumnMismatch,
+  rowFromRecord,
+  type AccessLogRow,
+  type DerivedColumn,
+  type StoredRow,
+} from './access-log-row.js';
+export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
+export { SqliteLedgerStore, createSqliteLedgerStore, type SqliteLedgerStoreOptions } from './sqlite-ledger-store.js';

@@ -1,0 +1,41 @@
+import type Database from 'better-sqlite3';
+import type { AccessQueryRow } from './access-queries.js';
+import type { StoredRow } from './access-log-row.js';
+import * as sql from './statements.js';
+
+type ScanRow = StoredRow & { idx_text: string; seq_text: string };
+type RecentKeyRow = { idx: number; tenant: string; source_system: string; event_id: string };
+
+type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
+
+/** Every statement the store runs. */
+export interface PreparedStatements {
+  insert: Stmt<unknown[]>;
+  origins: Stmt<[], { log: string }>;
+  head: Stmt<[string], { idx: number; chain: string; source_offset: number }>;
+  scanPage: Stmt<[string, bigint, bigint, number], ScanRow>;
+  recentKeys: Stmt<[string, string, number], RecentKeyRow>;
+  keyExists: Stmt<[string, string, string], { found: number }>;
+  maxSeq: Stmt<[], { max_seq: number | null }>;
+  logs: Stmt<[], { log: string; records: number }>;
+  countsByTenant: Stmt<[], { tenant: string; records: number }>;
+  byPatient: Stmt<[string, string, number, number, number], AccessQueryRow>;
+  byUser: Stmt<[string, string, number, number, number], AccessQueryRow>;
+}
+
+/** Prepares every statement once per connection (better-sqlite3 statements are reusable). */
+export function prepareStatements(db: Database.Database): PreparedStatements {
+  return {
+    insert: db.prepare<unknown[]>(sql.INSERT_ROW),
+    origins: db.prepare<[], { log: string }>(sql.SELECT_ORIGINS),
+    head: db.prepare<[string], { idx: number; chain: string; source_offset: number }>(sql.SELECT_HEAD),
+    scanPage: db.prepare<[string, bigint, bigint, number], ScanRow>(sql.SELECT_SCAN_PAGE),
+    recentKeys: db.prepare<[string, string, number], RecentKeyRow>(sql.SELECT_RECENT_KEYS),
+    keyExists: db.prepare<[string, string, string], { found: number }>(sql.SELECT_KEY_EXISTS),
+    maxSeq: db.prepare<[], { max_seq: number | null }>(sql.SELECT_MAX_SEQ),
+    logs: db.prepare<[], { log: string; records: number }>(sql.SELECT_LOGS),
+    countsByTenant: db.prepare<[], { tenant: string; records: number }>(sql.SELECT_COUNTS_BY_TENANT),
+    byPatient: db.prepare<[string, string, number, number, number], AccessQueryRow>(sql.SELECT_ACCESSES_BY_PATIENT),
+    byUser: db.prepare<[string, string, number, number, number], AccessQueryRow>(sql.SELECT_ACCESSES_BY_USER),
+  };
+}

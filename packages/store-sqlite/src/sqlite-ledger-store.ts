@@ -1,0 +1,309 @@
+import type Database from 'better-sqlite3';
+import {
+  emptyHead,
+  type AccessesByPatientQuery,
+  type AccessesByUserQuery,
+  type AccessQueryStore,
+  type AccessRow,
+  type LedgerRecord,
+  type LedgerStore,
+  type LogHead,
+  type StoredRecord,
+} from '@phi-audit/ledger';
+import { pino, type Logger } from 'pino';
+import {
+  AccessesByPatientQuerySchema,
+  AccessesByUserQuerySchema,
+  accessRowFromRow,
+  parseAccessQuery,
+} from './access-queries.js';
+import { ACCESS_LOG_COLUMNS, rowFromRecord, storedRecordFromRow } from './access-log-row.js';
+import { isStoreError, sqliteErrorCode, StoreError, type StoreErrorCode } from './errors.js';
+import { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.js';
+import { openDatabase } from './open-database.js';
+import { prepareStatements, type PreparedStatements } from './prepared-statements.js';
+
+export interface SqliteLedgerStoreOptions {
+  /** Path of the database file (embedded mode: `<data dir>/ledger.sqlite`). */
+  file: string;
+  logger?: Logger;
+  /** SQLite max_page_count for this connection: a ceiling on the file size (the disk-full tests use it). */
+  maxPageCount?: number;
+  /** Open an existing ledger read-only (verification, another process's reader); no migrations. */
+  readonly?: boolean;
+}
+
+/** Rows per scan page: scans never hold an open statement across a yield, so writes on the same connection proceed. */
+const SCAN_PAGE_ROWS = 1_000;
+const INT64_MAX = 2n ** 63n - 1n;
+
+function assertText(what: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string' || !value.isWellFormed()) {
+    throw new StoreError('STORE_INVALID_VALUE', `${what} must be a well-formed string`);
+  }
+}
+
+/**
+ * The ledger store on one SQLite file (embedded mode). Synchronous underneath (better-sqlite3);
+ * the async LedgerStore methods wrap the same calls. One instance owns one connection;
+ * close() it when done.
+ */
+export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
+  /** The database file this store reads and writes. */
+  readonly file: string;
+  readonly #readonly: boolean;
+  readonly #logger: Logger;
+  readonly #db: Database.Database;
+  readonly #stmt: PreparedStatements;
+  readonly #insertAll: (rows: readonly unknown[][]) => void;
+  #closed = false;
+
+  constructor(options: SqliteLedgerStoreOptions) {
+    this.file = options.file;
+    this.#readonly = options.readonly === true;
+    this.#logger = (options.logger ?? pino({ level: 'silent' })).child({ component: 'store-sqlite' });
+    this.#db = openDatabase({
+      file: options.file,
+      logger: this.#logger,
+      maxPageCount: options.maxPageCount,
+      readonly: this.#readonly,
+    });
+    this.#stmt = prepareStatements(this.#db);
+    const insert = this.#stmt.insert;
+    const insertAll = this.#db.transaction((rows: readonly unknown[][]) => {
+      for (const row of rows) insert.run(row);
+    });
+    // IMMEDIATE: take the write lock up front rather than upgrading a read lock mid-transaction.
+    this.#insertAll = (rows) => insertAll.immediate(rows);
+    this.#logger.debug({ file: this.file, readonly: this.#readonly }, 'opened ledger database');
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreError('STORE_CLOSED', 'the SQLite store has been closed');
+  }
+
+  #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
+    if (isStoreError(err)) return err;
+    const sqliteCode = sqliteErrorCode(err);
+    // The code only: driver messages are not guaranteed free of data.
+    this.#logger.error({ code, sqliteCode }, `${what} failed`);
+    return new StoreError(code, `${what} failed${sqliteCode === undefined ? '' : ` (${sqliteCode})`}`, { cause: err });
+  }
+
+  #read<T>(what: string, fn: () => T): T {
+    this.#assertOpen();
+    try {
+      return fn();
+    } catch (err) {
+      throw this.#fail('STORE_QUERY_FAILED', what, err);
+    }
+  }
+
+  /**
+   * Inserts `records` in ONE transaction: all of them or none, durable when this returns.
+   * Every record is checked first (STORE_INVALID_RECORD). Throws STORE_FULL when the disk or
+   * max_page_count is exhausted, STORE_INSERT_FAILED for any other failure (including a
+   * source offset already stored: it is the row's `seq`), STORE_READONLY on a read-only store.
+   */
+  appendSync(records: readonly LedgerRecord[]): void {
+    this.#assertOpen();
+    if (this.#readonly) throw new StoreError('STORE_READONLY', `the ledger ${this.file} was opened read-only`);
+    if (records.length === 0) return;
+    const rows = records.map((record) => {
+      const row = rowFromRecord(record);
+      const params: unknown[] = [row.source_offset];
+      for (const column of ACCESS_LOG_COLUMNS) params.push(row[column]);
+      return params;
+    });
+    try {
+      this.#insertAll(rows);
+    } catch (err) {
+      const code = sqliteErrorCode(err);
+      if (code === 'SQLITE_FULL') {
+        this.#logger.error({ code: 'STORE_FULL', records: rows.length }, 'ledger full: batch not stored');
+        throw new StoreError(
+          'STORE_FULL',
+          `the ledger ${this.file} is full (disk or max_page_count): none of the ${rows.length} records was stored`,
+          { cause: err },
+        );
+      }
+      const detail = code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? ' (a source offset is already stored)' : '';
+      throw this.#fail('STORE_INSERT_FAILED', `insert of ${rows.length} records${detail}`, err);
+    }
+  }
+
+  /** LedgerStore.append: appendSync behind a promise. */
+  async append(records: readonly LedgerRecord[]): Promise<void> {
+    this.appendSync(records);
+    return Promise.resolve();
+  }
+
+  #headSync(origin: string): LogHead {
+    const r = this.#stmt.head.get(origin);
+    if (r === undefined) return emptyHead(origin);
+    return { origin, size: r.idx + 1, chain: r.chain, lastSourceOffset: r.source_offset };
+  }
+
+  /** Heads of every log with at least one row; size = max(idx) + 1, chain and offset of that row. */
+  async heads(): Promise<LogHead[]> {
+    return Promise.resolve(
+      this.#read('reading log heads', () =>
+        this.#db.transaction(() => this.#stmt.origins.all().map((o) => this.#headSync(o.log)))(),
+      ),
+    );
+  }
+
+  /** Head of one log; the empty head (size 0, genesis chain, offset -1) when it has no rows. */
+  async head(origin: string): Promise<LogHead> {
+    assertText('origin', origin);
+    return Promise.resolve(this.#read('reading a log head', () => this.#headSync(origin)));
+  }
+
+  /**
+   * Every stored row of `origin` from `fromIndex` (default 0) in ascending index order,
+   * duplicates included (ties in insertion order), read in pages. Each record carries
+   * `columnMismatch` when a query column disagrees with its event_json.
+   */
+  async *scan(origin: string, options: { fromIndex?: number } = {}): AsyncGenerator<StoredRecord> {
+    assertText('origin', origin);
+    const from = options.fromIndex ?? 0;
+    if (!Number.isSafeInteger(from) || from < 0) {
+      throw new StoreError('STORE_INVALID_VALUE', 'fromIndex must be a non-negative safe integer');
+    }
+    // Cursor (idx, seq) as 64-bit text → bigint: a tampered huge value must not make a page repeat.
+    let idx = BigInt(from) - 1n;
+    let seq = INT64_MAX;
+    for (;;) {
+      const page = this.#read('scanning a log', () => this.#stmt.scanPage.all(origin, idx, seq, SCAN_PAGE_ROWS));
+      for (const row of page) yield storedRecordFromRow(row);
+      const last = page.at(-1);
+      if (last === undefined || page.length < SCAN_PAGE_ROWS) return;
+      idx = BigInt(last.idx_text);
+      seq = BigInt(last.seq_text);
+      // A long scan (verify in the embedded process) must not starve ingest: let I/O run between pages.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
+  /**
+   * Idempotency keys of the last `count` records of `origin` (index ≥ size − count, size =
+   * max index + 1), ascending index; fewer when the log is shorter, none when it is empty or
+   * `count` is 0. Throws STORE_INVALID_VALUE for a count that is not a non-negative safe integer.
+   */
+  async recentKeys(
+    origin: string,
+    count: number,
+  ): Promise<{ index: number; tenant: string; sourceSystem: string; eventId: string }[]> {
+    assertText('origin', origin);
+    if (!Number.isSafeInteger(count) || count < 0) {
+      throw new StoreError('STORE_INVALID_VALUE', 'count must be a non-negative safe integer');
+    }
+    if (count === 0) return Promise.resolve([]);
+    const rows = this.#read('reading the recent keys of a log', () => this.#stmt.recentKeys.all(origin, origin, count));
+    return Promise.resolve(
+      rows.map((r) => ({ index: r.idx, tenant: r.tenant, sourceSystem: r.source_system, eventId: r.event_id })),
+    );
+  }
+
+  /**
+   * Which of `keys` are already stored (any log), as idempotencyKeyOf() strings. One read
+   * transaction, one index lookup per key. Throws STORE_INVALID_VALUE for a malformed key.
+   */
+  existingKeys(keys: readonly IdempotencyKeyFields[]): Set<string> {
+    for (const k of keys) {
+      assertText('tenant', k.tenant);
+      assertText('sourceSystem', k.sourceSystem);
+      assertText('eventId', k.eventId);
+    }
+    return this.#read('looking up idempotency keys', () =>
+      this.#db.transaction(() => {
+        const found = new Set<string>();
+        for (const k of keys) {
+          if (this.#stmt.keyExists.get(k.tenant, k.sourceSystem, k.eventId) !== undefined) {
+            found.add(idempotencyKeyOf(k));
+          }
+        }
+        return found;
+      })(),
+    );
+  }
+
+  /** The highest source offset (= seq) over all logs, -1 when the store is empty: embedded mode's ingest sequence. */
+  lastSourceOffset(): number {
+    return this.#read('reading the last source offset', () => this.#stmt.maxSeq.get()?.max_seq ?? -1);
+  }
+
+  /** Every log with its row count (duplicates counted), by origin. */
+  async logs(): Promise<{ origin: string; records: number }[]> {
+    const rows = this.#read('listing logs', () => this.#stmt.logs.all());
+    return Promise.resolve(rows.map((r) => ({ origin: r.log, records: r.records })));
+  }
+
+  /** Row counts per tenant, by tenant. */
+  async countsByTenant(): Promise<{ tenant: string; records: number }[]> {
+    return Promise.resolve(this.#read('counting by tenant', () => this.#stmt.countsByTenant.all()));
+  }
+
+  /**
+   * Accesses to one patient's record within a tenant, newest first (then origin, index),
+   * `from` inclusive, `to` exclusive (epoch ms). Throws STORE_INVALID_VALUE for a bad query.
+   */
+  async accessesByPatient(query: AccessesByPatientQuery): Promise<AccessRow[]> {
+    const q = parseAccessQuery(AccessesByPatientQuerySchema, query);
+    const rows = this.#read('querying accesses by patient', () =>
+      this.#stmt.byPatient.all(q.tenant, q.patientId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit),
+    );
+    return Promise.resolve(rows.map(accessRowFromRow));
+  }
+
+  /** Accesses by one user within a tenant, newest first; same rules as accessesByPatient. */
+  async accessesByUser(query: AccessesByUserQuery): Promise<AccessRow[]> {
+    const q = parseAccessQuery(AccessesByUserQuerySchema, query);
+    const rows = this.#read('querying accesses by user', () =>
+      this.#stmt.byUser.all(q.tenant, q.userId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit),
+    );
+    return Promise.resolve(rows.map(accessRowFromRow));
+  }
+
+  /**
+   * The settings in effect on this store's connection (journal mode, synchronous level
+   * 2 = FULL, page ceiling, busy timeout, read-only): for diagnostics and tests.
+   */
+  pragmas(): {
+    journalMode: string;
+    synchronous: number;
+    maxPageCount: number;
+    busyTimeoutMs: number;
+    readonly: boolean;
+  } {
+    return this.#read('reading pragmas', () => ({
+      journalMode: String(this.#db.pragma('journal_mode', { simple: true })),
+      synchronous: Number(this.#db.pragma('synchronous', { simple: true })),
+      maxPageCount: Number(this.#db.pragma('max_page_count', { simple: true })),
+      busyTimeoutMs: Number(this.#db.pragma('busy_timeout', { simple: true })),
+      readonly: this.#db.readonly,
+    }));
+  }
+
+  /** Closes the connection (checkpointing the WAL); later calls throw STORE_CLOSED. Idempotent. */
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#db.close();
+    }
+    return Promise.resolve();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/**
+ * Opens (creating if needed) the SQLite ledger at `options.file`: applies the pragmas
+ * (WAL, synchronous=FULL, busy timeout, max_page_count) and runs pending migrations, unless
+ * `readonly`, which requires an existing ledger of exactly this schema version.
+ */
+export function createSqliteLedgerStore(options: SqliteLedgerStoreOptions): SqliteLedgerStore {
+  return new SqliteLedgerStore(options);
+}

@@ -1,0 +1,112 @@
+import { ACCESS_QUERY_COLUMNS } from './access-queries.js';
+import { ACCESS_LOG_COLUMNS } from './access-log-row.js';
+
+/**
+ * Every SQL text the store prepares. Values only ever arrive as bound parameters.
+ * Scans and heads order duplicates of an index by `seq` (insertion order in embedded mode),
+ * so a duplicated or forged row is returned beside the genuine one, never instead of it.
+ */
+
+/** Migration 1: the ledger table and its indexes. */
+export const CREATE_ACCESS_LOG = [
+  /*
+   * STRICT: every column keeps its declared type, so a reader never has to guess.
+   * No UNIQUE on (log, idx) or on event ids, deliberately: tampering is detected by
+   * verification, and a constraint would only hide some tampering from the tests while an
+   * attacker with the file can drop it anyway. seq is the source offset: the global ingest
+   * sequence embedded mode assigns, which the detector tails.
+   */
+  `CREATE TABLE access_log (
+    seq INTEGER PRIMARY KEY,
+    log TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    source_offset INTEGER NOT NULL,
+    event_id TEXT NOT NULL,
+    tenant TEXT NOT NULL,
+    occurred_ms INTEGER NOT NULL,
+    received_ms INTEGER NOT NULL,
+    source_system TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    user_role TEXT NOT NULL,
+    user_department TEXT NOT NULL,
+    workstation TEXT NOT NULL,
+    patient_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    event_json TEXT NOT NULL,
+    leaf_hash TEXT NOT NULL,
+    chain TEXT NOT NULL
+) STRICT`,
+  'CREATE INDEX access_log_by_log ON access_log (log, idx)',
+  'CREATE INDEX access_log_by_patient ON access_log (tenant, patient_id, occurred_ms)',
+  'CREATE INDEX access_log_by_user ON access_log (tenant, user_id, occurred_ms)',
+  'CREATE INDEX access_log_by_event ON access_log (tenant, source_system, event_id)',
+] as const;
+
+export const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_ms INTEGER NOT NULL
+) STRICT`;
+export const HAS_SCHEMA_MIGRATIONS = `SELECT 1 AS ok FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`;
+export const SELECT_APPLIED_MIGRATIONS = 'SELECT version FROM schema_migrations ORDER BY version';
+export const INSERT_APPLIED_MIGRATION = 'INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)';
+
+/** Positional: seq then ACCESS_LOG_COLUMNS, the order rowParams() produces. */
+export const INSERT_ROW = `INSERT INTO access_log (seq, ${ACCESS_LOG_COLUMNS.join(', ')})
+VALUES (${Array.from({ length: ACCESS_LOG_COLUMNS.length + 1 }, () => '?').join(', ')})`;
+
+/**
+ * Every log name, one index seek per log (a skip-scan over access_log_by_log) rather than
+ * a pass over every row.
+ */
+export const SELECT_ORIGINS = `WITH RECURSIVE origins(log) AS (
+    SELECT min(log) FROM access_log
+    UNION ALL
+    SELECT (SELECT min(log) FROM access_log WHERE log > origins.log) FROM origins WHERE origins.log IS NOT NULL
+)
+SELECT log FROM origins WHERE log IS NOT NULL`;
+
+/** The row with the highest index of a log (the last inserted among duplicates); none when empty. */
+export const SELECT_HEAD = `SELECT idx, chain, source_offset FROM access_log
+WHERE log = ? ORDER BY idx DESC, seq DESC LIMIT 1`;
+
+/** One page of a scan: rows after (idx, seq) = (?, ?) in ascending (idx, seq). */
+export const SELECT_SCAN_PAGE = `SELECT CAST(idx AS TEXT) AS idx_text, CAST(seq AS TEXT) AS seq_text, ${ACCESS_LOG_COLUMNS.join(', ')}
+FROM access_log
+WHERE log = ? AND (idx, seq) > (?, ?)
+ORDER BY idx, seq
+LIMIT ?`;
+
+/**
+ * Keys of the last `count` records of a log: idx ≥ max(idx) + 1 − count, ascending. Head and
+ * window are read by one statement, so they cannot come from different moments.
+ * Parameters: origin, origin, count.
+ */
+export const SELECT_RECENT_KEYS = `SELECT idx, tenant, source_system, event_id FROM access_log
+WHERE log = ? AND idx >= (SELECT max(idx) FROM access_log WHERE log = ?) + 1 - ?
+ORDER BY idx, seq`;
+
+export const SELECT_KEY_EXISTS = `SELECT 1 AS found FROM access_log
+WHERE tenant = ? AND source_system = ? AND event_id = ? LIMIT 1`;
+
+export const SELECT_MAX_SEQ = 'SELECT max(seq) AS max_seq FROM access_log';
+
+export const SELECT_LOGS = 'SELECT log, count(*) AS records FROM access_log GROUP BY log ORDER BY log';
+
+export const SELECT_COUNTS_BY_TENANT =
+  'SELECT tenant, count(*) AS records FROM access_log GROUP BY tenant ORDER BY tenant';
+
+/**
+ * Newest first within one tenant and one patient or user, optional [from, to) on the event
+ * time. Unbounded ends are passed as 0 and MAX_SAFE_INTEGER so one statement serves all.
+ */
+function selectAccesses(column: 'patient_id' | 'user_id'): string {
+  return `SELECT ${ACCESS_QUERY_COLUMNS.join(', ')} FROM access_log
+WHERE tenant = ? AND ${column} = ? AND occurred_ms >= ? AND occurred_ms < ?
+ORDER BY occurred_ms DESC, log, idx
+LIMIT ?`;
+}
+export const SELECT_ACCESSES_BY_PATIENT = selectAccesses('patient_id');
+export const SELECT_ACCESSES_BY_USER = selectAccesses('user_id');

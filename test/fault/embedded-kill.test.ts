@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createIngestKey } from '@phi-audit/collector';
+import { verifyLog } from '@phi-audit/ledger';
+import { createSqliteLedgerStore, keysFileIn, ledgerFileIn } from '@phi-audit/store-sqlite';
+import { runLoad } from '../harness/load.js';
+import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
+import { createSyntheticEvents, seededRandom, type PostedEvent } from '../harness/synthetic-events.js';
+
+// TESTING.md fault matrix, "embedded process killed during load": kill -9 the `npm start`
+// process five times during a sustained load, restarting it at once on the same data directory.
+const TOTAL = 60_000;
+const KILLS = 5;
+const TENANTS = ['clinic-a', 'clinic-b'] as const;
+
+/** The no-loss oracle over the SQLite ledger, read through the store as `phi-audit verify` does. */
+async function sqliteOracle(dataDir: string, acknowledged: ReadonlySet<string>, attempted: ReadonlySet<string>) {
+  const store = createSqliteLedgerStore({ file: ledgerFileIn(dataDir), readonly: true });
+  try {
+    const stored = new Set<string>();
+    const duplicatedLogs: { log: string; rows: number; distinct: number }[] = [];
+    const failures: string[] = [];
+    let rows = 0;
+    for (const head of await store.heads()) {
+      const ids = new Set<string>();
+      let n = 0;
+      for await (const r of store.scan(head.origin)) {
+        ids.add(r.eventId);
+        stored.add(r.eventId);
+        n += 1;
+      }
+      rows += n;
+      if (n !== ids.size) duplicatedLogs.push({ log: head.origin, rows: n, distinct: ids.size });
+      const v = await verifyLog({ origin: head.origin, records: store.scan(head.origin) });
+      if (!v.ok || v.head.size !== head.size) failures.push(`${head.origin}: ${v.failure?.message ?? 'short scan'}`);
+    }
+    return {
+      lost: [...acknowledged].filter((id) => !stored.has(id)),
+      invented: [...stored].filter((id) => !attempted.has(id)),
+      duplicatedLogs,
+      failures,
+      rows,
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+describe('fault: embedded process killed with SIGKILL during load', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'phi-embedded-kill-'));
+  let current: CliProcess | undefined;
+  afterAll(async () => {
+    await current?.kill9();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('loses nothing, duplicates nothing, invents nothing, and the chains verify', { timeout: 300_000 }, async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env = { PORT: String(port), PHI_AUDIT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+    const keys = new Map<string, string>();
+    for (const tenant of TENANTS) {
+      keys.set(tenant, (await createIngestKey({ file: keysFileIn(dataDir), tenant, source: 'ehr' })).key);
+    }
+    const ready = async (): Promise<boolean> => (await fetch(`${url}/readyz`)).status === 200;
+    current = startCli(['start'], env);
+    await waitFor('embedded ready', ready, 30_000);
+
+    const generator = createSyntheticEvents({ seed: 11, runId: `ekill${Date.now()}`, tenants: TENANTS });
+    const random = seededRandom(5);
+    function* batches(): Generator<{ tenant: string; events: PostedEvent[] }> {
+      for (let sent = 0, i = 0; sent < TOTAL; i++) {
+        const tenant = TENANTS[i % TENANTS.length]!;
+        const size = Math.min(TOTAL - sent, 1 + Math.floor(random() * 200));
+        sent += size;
+        yield { tenant, events: Array.from({ length: size }, () => generator.next(tenant)) };
+      }
+    }
+
+    // Paced at 3,000 events/s the load lasts ~20 s; a kill every 3 s from 2 s on lands all five mid-load.
+    let kills = 0;
+    let loading = true;
+    const killLog: string[] = [];
+    const started = Date.now();
+    let killing: Promise<void> = Promise.resolve();
+    const killer = setInterval(() => {
+      if (kills >= KILLS || Date.now() - started < 2_000 + kills * 3_000) return;
+      kills += 1;
+      const n = kills;
+      const victim = current;
+      killing = killing.then(async () => {
+        await victim?.kill9();
+        killLog.push(
+          `kill ${n} at ${((Date.now() - started) / 1000).toFixed(1)} s, load ${loading ? 'running' : 'finished'}`,
+        );
+        current = startCli(['start'], env);
+      });
+    }, 100);
+
+    const load = await runLoad({ url, keys, batches: batches(), concurrency: 8, eventsPerSecond: 3_000 });
+    loading = false;
+    clearInterval(killer);
+    await killing;
+    console.info(
+      `${killLog.join('\n')}\nacknowledged ${load.acknowledged.size} of ${load.attempted.size}; statuses ${JSON.stringify([...load.statuses])}`,
+    );
+    expect(killLog.filter((line) => line.endsWith('load running'))).toHaveLength(KILLS);
+    // The statuses seen while a process was down or starting: refused or cut connections (0), nothing else.
+    for (const status of load.statuses.keys()) expect([0, 202]).toContain(status);
+    expect(load.acknowledged.size).toBeGreaterThan(TOTAL / 2);
+
+    await waitFor('embedded ready after the last restart', ready, 30_000);
+    const last = current;
+    current = undefined;
+    expect(await last?.stop()).toBe(0);
+
+    const report = await sqliteOracle(dataDir, load.acknowledged, load.attempted);
+    expect(report.lost).toEqual([]);
+    expect(report.invented).toEqual([]);
+    expect(report.duplicatedLogs).toEqual([]);
+    expect(report.failures).toEqual([]);
+    expect(report.rows).toBeGreaterThanOrEqual(load.acknowledged.size);
+
+    const verify = await runCli(['verify', '--data', dataDir]);
+    expect(verify.code, verify.output).toBe(0);
+  });
+});
