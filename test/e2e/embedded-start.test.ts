@@ -38,9 +38,9 @@ describe('e2e: phi-audit start (embedded mode) from an empty data directory', ()
         }
         await new Promise((r) => setTimeout(r, 10));
       }
+      // Cold-start time is measured by `npm run bench:embedded`, not asserted here.
       console.info(`cold start: spawn → /readyz 200 in ${readyMs.toFixed(0)} ms`);
       expect(readyMs, first.output()).toBeGreaterThan(0);
-      expect(readyMs).toBeLessThanOrEqual(2_000);
 
       const output = first.output();
       expect(output).toContain('a new access ledger was created');

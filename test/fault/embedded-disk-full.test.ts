@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIngestKey } from '@phi-audit/collector';
-import { verifyLog } from '@phi-audit/ledger';
-import { createSqliteLedgerStore, keysFileIn, ledgerFileIn } from '@phi-audit/store-sqlite';
+import { keysFileIn } from '@phi-audit/store-sqlite';
+import { checkSqliteLedger } from '../harness/sqlite-oracle.js';
 import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
 import { createSyntheticEvents, seededRandom } from '../harness/synthetic-events.js';
 
@@ -12,22 +12,6 @@ import { createSyntheticEvents, seededRandom } from '../harness/synthetic-events
 // answers 507 (never 2xx) once the ledger is full, stores nothing of a refused request, and
 // ingests again once space returns (here: restarted with a larger quota).
 const TENANT = 'clinic-a';
-
-async function storedIds(dataDir: string): Promise<{ ids: string[]; failures: string[] }> {
-  const store = createSqliteLedgerStore({ file: ledgerFileIn(dataDir), readonly: true });
-  try {
-    const ids: string[] = [];
-    const failures: string[] = [];
-    for (const head of await store.heads()) {
-      for await (const r of store.scan(head.origin)) ids.push(r.eventId);
-      const v = await verifyLog({ origin: head.origin, records: store.scan(head.origin) });
-      if (!v.ok || v.head.size !== head.size) failures.push(`${head.origin}: ${v.failure?.message ?? 'short scan'}`);
-    }
-    return { ids, failures };
-  } finally {
-    await store.close();
-  }
-}
 
 describe('fault: the embedded ledger disk fills up', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'phi-embedded-full-'));
@@ -81,7 +65,7 @@ describe('fault: the embedded ledger disk fills up', () => {
       expect([...statuses.keys()].sort()).toEqual([202, 507]);
       expect(await current?.stop()).toBe(0);
 
-      const full = await storedIds(dataDir);
+      const full = await checkSqliteLedger(dataDir);
       expect(full.failures).toEqual([]);
       expect(full.ids.filter((id) => !acknowledged.has(id))).toEqual([]); // nothing refused was stored
       expect([...acknowledged].filter((id) => !full.ids.includes(id))).toEqual([]); // every 2xx stored
@@ -93,7 +77,7 @@ describe('fault: the embedded ledger disk fills up', () => {
       expect(await current?.stop()).toBe(0);
       current = undefined;
 
-      const after = await storedIds(dataDir);
+      const after = await checkSqliteLedger(dataDir);
       expect(after.failures).toEqual([]);
       expect(after.ids).toEqual([...full.ids, ...more.map((e) => e.eventId)]);
       const verify = await runCli(['verify', '--data', dataDir]);

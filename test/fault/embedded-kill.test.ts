@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIngestKey } from '@phi-audit/collector';
-import { verifyLog } from '@phi-audit/ledger';
-import { createSqliteLedgerStore, keysFileIn, ledgerFileIn } from '@phi-audit/store-sqlite';
+import { keysFileIn } from '@phi-audit/store-sqlite';
 import { runLoad } from '../harness/load.js';
+import { checkSqliteLedger } from '../harness/sqlite-oracle.js';
 import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
 import { createSyntheticEvents, seededRandom, type PostedEvent } from '../harness/synthetic-events.js';
 
@@ -14,39 +14,6 @@ import { createSyntheticEvents, seededRandom, type PostedEvent } from '../harnes
 const TOTAL = 60_000;
 const KILLS = 5;
 const TENANTS = ['clinic-a', 'clinic-b'] as const;
-
-/** The no-loss oracle over the SQLite ledger, read through the store as `phi-audit verify` does. */
-async function sqliteOracle(dataDir: string, acknowledged: ReadonlySet<string>, attempted: ReadonlySet<string>) {
-  const store = createSqliteLedgerStore({ file: ledgerFileIn(dataDir), readonly: true });
-  try {
-    const stored = new Set<string>();
-    const duplicatedLogs: { log: string; rows: number; distinct: number }[] = [];
-    const failures: string[] = [];
-    let rows = 0;
-    for (const head of await store.heads()) {
-      const ids = new Set<string>();
-      let n = 0;
-      for await (const r of store.scan(head.origin)) {
-        ids.add(r.eventId);
-        stored.add(r.eventId);
-        n += 1;
-      }
-      rows += n;
-      if (n !== ids.size) duplicatedLogs.push({ log: head.origin, rows: n, distinct: ids.size });
-      const v = await verifyLog({ origin: head.origin, records: store.scan(head.origin) });
-      if (!v.ok || v.head.size !== head.size) failures.push(`${head.origin}: ${v.failure?.message ?? 'short scan'}`);
-    }
-    return {
-      lost: [...acknowledged].filter((id) => !stored.has(id)),
-      invented: [...stored].filter((id) => !attempted.has(id)),
-      duplicatedLogs,
-      failures,
-      rows,
-    };
-  } finally {
-    await store.close();
-  }
-}
 
 describe('fault: embedded process killed with SIGKILL during load', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'phi-embedded-kill-'));
@@ -116,7 +83,7 @@ describe('fault: embedded process killed with SIGKILL during load', () => {
     current = undefined;
     expect(await last?.stop()).toBe(0);
 
-    const report = await sqliteOracle(dataDir, load.acknowledged, load.attempted);
+    const report = await checkSqliteLedger(dataDir, load);
     expect(report.lost).toEqual([]);
     expect(report.invented).toEqual([]);
     expect(report.duplicatedLogs).toEqual([]);
