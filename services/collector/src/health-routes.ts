@@ -13,7 +13,14 @@ export function registerHealthRoutes(
     const ready = await options.publisher.isReady();
     return reply
       .code(ready ? 200 : 503)
-      .send({ status: ready ? 'ready' : 'unavailable', kafka: ready ? 'reachable' : 'unreachable' });
+      .send(
+        ready
+          ? { status: 'ready' }
+          : {
+              status: 'unavailable',
+              message: 'the durable event store (Kafka, or the SQLite ledger in embedded mode) cannot accept events',
+            },
+      );
   });
 
   app.get('/metrics', async (_request, reply) => {

@@ -161,11 +161,11 @@ export function registerIngestRoute(
         const reason = isBusError(error) ? error.code : 'unknown';
         request.log.error(
           { err: { code: reason, message: (error as Error).message }, count: events.length },
-          'publishing to Kafka failed; answering 503',
+          'the event store did not confirm a publish; answering 503',
         );
         throw new CollectorError(
           'INGEST_UNAVAILABLE',
-          'the event bus did not confirm the events; nothing was acknowledged, retry later',
+          'the durable event store did not confirm the events; nothing was acknowledged, retry later',
           {
             cause: error,
             headers: { 'retry-after': String(config.retryAfterSeconds) },

@@ -1,0 +1,156 @@
+/**
+ * `npm run bench:embedded` — the embedded (`npm start`) ledger on SQLite:
+ *   1. cold start: spawn `phi-audit start` on a fresh data directory → /readyz 200 (target ≤ 2 s);
+ *   2. durable throughput with batches of 500 events (2xx only after the SQLite commit), next to
+ *      the ceiling measured in the same run: a raw better-sqlite3 insert of the identical rows in
+ *      one transaction into the same schema with the same pragmas (target ≥ 50%);
+ *   3. single-event requests from 32 concurrent clients: group commit (target ≥ 3,000 events/s).
+ * Traffic comes from the seeded hospital simulator (@phi-audit/simulator). Prints; asserts nothing.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createIngestKey } from '@phi-audit/collector';
+import { createFacility, createTrafficGenerator } from '@phi-audit/simulator';
+import { keysFileIn, ledgerFileIn } from '@phi-audit/store-sqlite';
+import { freePort, startCli, waitFor, type CliProcess } from '../test/harness/processes.js';
+
+const BATCHED_EVENTS = Number(process.env.BENCH_EVENTS ?? 100_000);
+const SINGLE_CLIENTS = 32;
+const SINGLE_SECONDS = Number(process.env.BENCH_SINGLE_SECONDS ?? 10);
+const TENANT = 'hospital-a';
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+}
+
+/** Posted bodies from the simulator, pre-serialised so the generator does not compete for CPU. */
+function makeBodies(total: number, batch: number, runId: string): { count: number; body: string }[] {
+  const facility = createFacility({ profile: 'hospital', seed: 11 });
+  const traffic = createTrafficGenerator({ facility, start: Date.now() - 20 * 86_400_000, runId });
+  const bodies: { count: number; body: string }[] = [];
+  for (let sent = 0; sent < total; sent += batch) {
+    const n = Math.min(batch, total - sent);
+    bodies.push({ count: n, body: JSON.stringify(Array.from({ length: n }, () => traffic.next().body)) });
+  }
+  return bodies;
+}
+
+async function startEmbedded(dataDir: string): Promise<{ process: CliProcess; url: string; readyMs: number }> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const started = performance.now();
+  const child = startCli(['start'], { PORT: String(port), PHI_AUDIT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
+  await waitFor('readyz', async () => (await fetch(`${url}/readyz`)).status === 200, 30_000);
+  return { process: child, url, readyMs: performance.now() - started };
+}
+
+async function post(url: string, key: string, body: string): Promise<number> {
+  const response = await fetch(`${url}/v1/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+    body,
+  });
+  await response.arrayBuffer();
+  return response.status;
+}
+
+async function main(): Promise<void> {
+  const lines: string[] = [];
+  const dirs: string[] = [];
+  const fresh = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'phi-bench-embedded-'));
+    dirs.push(dir);
+    return dir;
+  };
+  try {
+    // 1. Cold start, three fresh data directories.
+    const coldStarts: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const s = await startEmbedded(fresh());
+      coldStarts.push(s.readyMs);
+      await s.process.stop();
+    }
+    lines.push(`cold start (spawn → /readyz 200, fresh data dir): median ${median(coldStarts).toFixed(0)} ms of ${coldStarts.map((m) => m.toFixed(0)).join(', ')}  (target ≤ 2000 ms)`);
+
+    // 2. Batches of 500, 4 concurrent clients.
+    const dataDir = fresh();
+    const { key } = await createIngestKey({ file: keysFileIn(dataDir), tenant: TENANT, source: 'ehr' });
+    let node = await startEmbedded(dataDir);
+    await new Promise((r) => setTimeout(r, 1_100)); // the key file is re-read at most once a second
+    const bodies = makeBodies(BATCHED_EVENTS, 500, `batch${Date.now()}`);
+    let next = 0;
+    let accepted = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < bodies.length) {
+          const b = bodies[next++]!;
+          const status = await post(node.url, key, b.body);
+          if (status !== 202) throw new Error(`batch answered ${status}`);
+          accepted += b.count;
+        }
+      }),
+    );
+    const batchedRate = accepted / ((performance.now() - t0) / 1000);
+    await node.process.stop();
+
+    // Ceiling: the identical rows, inserted raw in one transaction into a copy of the schema.
+    const source = new Database(ledgerFileIn(dataDir), { readonly: true });
+    const rows = source.prepare('SELECT * FROM access_log ORDER BY seq').all() as Record<string, unknown>[];
+    const ddl = source
+      .prepare("SELECT sql FROM sqlite_master WHERE tbl_name = 'access_log' AND sql IS NOT NULL ORDER BY type DESC")
+      .all() as { sql: string }[];
+    source.close();
+    const raw = new Database(join(fresh(), 'raw.sqlite'));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = FULL');
+    for (const { sql } of ddl) raw.exec(sql);
+    const columns = Object.keys(rows[0] ?? {});
+    const insert = raw.prepare(`INSERT INTO access_log (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`);
+    const t1 = performance.now();
+    raw.transaction((all: Record<string, unknown>[]) => {
+      for (const row of all) insert.run(row);
+    })(rows);
+    const rawRate = rows.length / ((performance.now() - t1) / 1000);
+    raw.close();
+    lines.push(
+      `durable ingest, batches of 500 (4 clients, HTTP → validated → committed): ${batchedRate.toFixed(0)} events/s`,
+      `  ceiling raw better-sqlite3 insert of the same ${rows.length} rows in one transaction: ${rawRate.toFixed(0)} rows/s`,
+      `  ratio: ${((batchedRate / rawRate) * 100).toFixed(1)}%  (target ≥ 50%)`,
+    );
+
+    // 3. Single-event requests from 32 concurrent clients for a fixed time.
+    node = await startEmbedded(dataDir);
+    const singles = makeBodies(SINGLE_CLIENTS * SINGLE_SECONDS * 1_000, 1, `single${Date.now()}`);
+    let taken = 0;
+    let singleAccepted = 0;
+    const deadline = performance.now() + SINGLE_SECONDS * 1000;
+    const t2 = performance.now();
+    await Promise.all(
+      Array.from({ length: SINGLE_CLIENTS }, async () => {
+        while (performance.now() < deadline && taken < singles.length) {
+          const status = await post(node.url, key, singles[taken++]!.body);
+          if (status !== 202) throw new Error(`single event answered ${status}`);
+          singleAccepted += 1;
+        }
+      }),
+    );
+    const singleRate = singleAccepted / ((performance.now() - t2) / 1000);
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    const transactions = /phi_audit_embedded_transactions_total\{outcome="committed"\} (\d+)/.exec(metrics)?.[1];
+    await node.process.stop();
+    lines.push(
+      `single-event requests, ${SINGLE_CLIENTS} concurrent clients for ${SINGLE_SECONDS} s: ${singleRate.toFixed(0)} events/s` +
+        (transactions ? ` in ${transactions} commits` : '') +
+        '  (target ≥ 3000 events/s)',
+    );
+  } finally {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+await main();
