@@ -36,7 +36,8 @@ export async function checkSqliteLedger(
       report.rows += rows;
       if (rows !== distinct.size) report.duplicatedLogs.push({ log: head.origin, rows, distinct: distinct.size });
       const v = await verifyLog({ origin: head.origin, records: store.scan(head.origin) });
-      if (!v.ok || v.head.size !== head.size) report.failures.push(`${head.origin}: ${v.failure?.message ?? 'short scan'}`);
+      if (!v.ok || v.head.size !== head.size)
+        report.failures.push(`${head.origin}: ${v.failure?.message ?? 'short scan'}`);
     }
     const stored = new Set(report.ids);
     if (expected.acknowledged) report.lost = [...expected.acknowledged].filter((id) => !stored.has(id));

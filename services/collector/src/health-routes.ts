@@ -11,16 +11,14 @@ export function registerHealthRoutes(
 
   app.get('/readyz', async (_request, reply) => {
     const ready = await options.publisher.isReady();
-    return reply
-      .code(ready ? 200 : 503)
-      .send(
-        ready
-          ? { status: 'ready' }
-          : {
-              status: 'unavailable',
-              message: 'the durable event store (Kafka, or the SQLite ledger in embedded mode) cannot accept events',
-            },
-      );
+    return reply.code(ready ? 200 : 503).send(
+      ready
+        ? { status: 'ready' }
+        : {
+            status: 'unavailable',
+            message: 'the durable event store (Kafka, or the SQLite ledger in embedded mode) cannot accept events',
+          },
+    );
   });
 
   app.get('/metrics', async (_request, reply) => {
