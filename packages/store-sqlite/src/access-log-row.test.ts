@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ACCESS_LOG_COLUMNS, findColumnMismatch, rowFromRecord, type StoredRow } from './access-log-row.js';
+import {
+  ACCESS_LOG_COLUMNS,
+  deriveColumns,
+  findColumnMismatch,
+  rowFromRecord,
+  type StoredRow,
+} from './access-log-row.js';
 import { sampleEvent, sampleRecords } from './testing/sample-records.js';
 
 const stored = (i = 0): StoredRow => {
@@ -31,6 +37,14 @@ describe('rowFromRecord', () => {
       leaf_hash: r!.leafHash,
       chain: r!.chain,
     });
+  });
+
+  it('given the columns derived from the event, writes the same row; a record of another event is still refused', () => {
+    const event = sampleEvent(3, { actor: { userId: 'u9', role: 'nurse', workstation: 'ws-1' } });
+    const [r] = sampleRecords('log/a', 1, 7, () => event);
+    expect(rowFromRecord(r!, deriveColumns(event))).toEqual(rowFromRecord(r!));
+    expect(() => rowFromRecord(r!, deriveColumns({ ...event, eventId: 'evt-other' }))).toThrow(/eventId differs/);
+    expect(() => rowFromRecord(r!, deriveColumns({ ...event, tenant: 'clinic-b' }))).toThrow(/tenant differs/);
   });
 
   it('refuses malformed records without quoting event contents', () => {

@@ -1,4 +1,4 @@
-import type { LedgerRecord, StoredRecord } from '@phi-audit/ledger';
+import { sealedEventOf, type LedgerRecord, type StoredRecord } from '@phi-audit/ledger';
 import { AccessEventSchema, type AccessEvent } from '@phi-audit/schema';
 import { StoreError } from './errors.js';
 
@@ -80,7 +80,18 @@ export type StoredRow = Record<(typeof ACCESS_LOG_COLUMNS)[number], unknown>;
 
 const HASH_HEX = /^[0-9a-f]{64}$/;
 
-function derive(event: AccessEvent): Pick<AccessLogRow, DerivedColumn> {
+/** The query columns of one event, as `rowFromRecord` derives them from its `eventJson`. */
+export type DerivedColumns = Pick<AccessLogRow, DerivedColumn>;
+
+/**
+ * The query columns of `event` (absent optional fields are ''). For an event AccessEventSchema
+ * accepted, equal to what `rowFromRecord` derives from its canonical JSON. Pure.
+ */
+export function deriveColumns(event: AccessEvent): DerivedColumns {
+  return derive(event);
+}
+
+function derive(event: AccessEvent): DerivedColumns {
   return {
     event_id: event.eventId,
     tenant: event.tenant,
@@ -120,9 +131,11 @@ function parseEventJson(eventJson: string): Parsed {
  * The `access_log` row for a ledger record, query columns derived from `record.eventJson`.
  * Throws STORE_INVALID_RECORD when the record is malformed (bad index or offset, hashes not
  * lowercase hex, event not a valid AccessEvent, event id or tenant disagreeing with the
- * event); the message names the log and index, never event contents.
+ * event); the message names the log and index, never event contents. `derived`, when given,
+ * must be deriveColumns() of the schema-valid event whose canonical JSON is `record.eventJson`
+ * (a writer that built eventJson from that event knows them): eventJson is then not parsed again.
  */
-export function rowFromRecord(record: LedgerRecord): AccessLogRow {
+export function rowFromRecord(record: LedgerRecord, derived?: DerivedColumns): AccessLogRow {
   const at = `log "${String(record.origin).slice(0, 200)}" index ${String(record.index)}`;
   const bad = (what: string): StoreError => new StoreError('STORE_INVALID_RECORD', `record ${at}: ${what}`);
   if (typeof record.origin !== 'string' || record.origin.length === 0 || !record.origin.isWellFormed()) {
@@ -140,16 +153,25 @@ export function rowFromRecord(record: LedgerRecord): AccessLogRow {
   if (typeof record.eventJson !== 'string' || !record.eventJson.isWellFormed()) {
     throw bad('eventJson must be a well-formed string');
   }
-  const parsed = parseEventJson(record.eventJson);
-  if (!parsed.ok) throw bad(parsed.reason);
-  const { event } = parsed;
-  if (event.eventId !== record.eventId) throw bad('eventId differs from the event');
-  if (event.tenant !== record.tenant) throw bad('tenant differs from the event');
+  // A record the chain builder made from a sealed event carries that event (its eventJson is
+  // the canonical JSON of it): parsing and validating eventJson again would only rebuild it.
+  let columns = derived;
+  if (columns === undefined) {
+    let event = sealedEventOf(record);
+    if (event === undefined) {
+      const parsed = parseEventJson(record.eventJson);
+      if (!parsed.ok) throw bad(parsed.reason);
+      event = parsed.event;
+    }
+    columns = derive(event);
+  }
+  if (columns.event_id !== record.eventId) throw bad('eventId differs from the event');
+  if (columns.tenant !== record.tenant) throw bad('tenant differs from the event');
   return {
     log: record.origin,
     idx: record.index,
     source_offset: record.sourceOffset,
-    ...derive(event),
+    ...columns,
     event_json: record.eventJson,
     leaf_hash: record.leafHash,
     chain: record.chain,

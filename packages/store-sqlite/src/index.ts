@@ -4,10 +4,12 @@ export { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.j
 export {
   ACCESS_LOG_COLUMNS,
   DERIVED_COLUMNS,
+  deriveColumns,
   findColumnMismatch,
   rowFromRecord,
   type AccessLogRow,
   type DerivedColumn,
+  type DerivedColumns,
   type StoredRow,
 } from './access-log-row.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';

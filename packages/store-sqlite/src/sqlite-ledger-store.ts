@@ -17,7 +17,7 @@ import {
   accessRowFromRow,
   parseAccessQuery,
 } from './access-queries.js';
-import { ACCESS_LOG_COLUMNS, rowFromRecord, storedRecordFromRow } from './access-log-row.js';
+import { ACCESS_LOG_COLUMNS, rowFromRecord, storedRecordFromRow, type DerivedColumns } from './access-log-row.js';
 import { isStoreError, sqliteErrorCode, StoreError, type StoreErrorCode } from './errors.js';
 import { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.js';
 import { openDatabase } from './open-database.js';
@@ -104,13 +104,18 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
    * Every record is checked first (STORE_INVALID_RECORD). Throws STORE_FULL when the disk or
    * max_page_count is exhausted, STORE_INSERT_FAILED for any other failure (including a
    * source offset already stored: it is the row's `seq`), STORE_READONLY on a read-only store.
+   * `derived[i]`, when given, are deriveColumns() of the schema-valid event whose canonical
+   * JSON is `records[i].eventJson` (see rowFromRecord): that eventJson is not parsed again.
    */
-  appendSync(records: readonly LedgerRecord[]): void {
+  appendSync(records: readonly LedgerRecord[], derived?: readonly DerivedColumns[]): void {
     this.#assertOpen();
     if (this.#readonly) throw new StoreError('STORE_READONLY', `the ledger ${this.file} was opened read-only`);
     if (records.length === 0) return;
-    const rows = records.map((record) => {
-      const row = rowFromRecord(record);
+    if (derived !== undefined && derived.length !== records.length) {
+      throw new StoreError('STORE_INVALID_VALUE', 'derived columns must be given for every record or for none');
+    }
+    const rows = records.map((record, i) => {
+      const row = rowFromRecord(record, derived?.[i]);
       const params: unknown[] = [row.source_offset];
       for (const column of ACCESS_LOG_COLUMNS) params.push(row[column]);
       return params;

@@ -1,26 +1,22 @@
+import { Worker } from 'node:worker_threads';
 import { errorSummary, type BusLogger, type EventPublisher, type PublisherStats } from '@phi-audit/bus-kafka';
-import { createChainBuilder, type ChainBuilder, type LedgerRecord, type LogHead } from '@phi-audit/ledger';
-import type { AccessEvent } from '@phi-audit/schema';
-import { embeddedOrigin, idempotencyKeyOf, isStoreError, type SqliteLedgerStore } from '@phi-audit/store-sqlite';
+import { StoreError, STORE_ERROR_CODES, type StoreErrorCode } from '@phi-audit/store-sqlite';
 import type { EmbeddedMetrics } from './embedded-metrics.js';
 import { EmbeddedError } from './errors.js';
-
-/** What the embedded ledger needs of the SQLite store. */
-export type EmbeddedStore = Pick<SqliteLedgerStore, 'head' | 'appendSync' | 'existingKeys' | 'lastSourceOffset'>;
+import type { FromLedgerWorker, LedgerWorkerData, ToLedgerWorker } from './ledger-worker-protocol.js';
+import { prepareEvents, type PreparedEvent } from './prepared-event.js';
 
 export interface EmbeddedLedgerOptions {
-  store: EmbeddedStore;
+  /** The ledger database file (already created and migrated); the writer thread opens its own connection. */
+  file: string;
+  /** SQLite max_page_count for the write connection (PHI_AUDIT_MAX_DB_PAGES). */
+  maxPageCount?: number;
   logger: BusLogger;
   /** Events per transaction before a group is split (a request is never split). Default 20,000. */
   maxGroupEvents?: number;
-  /**
-   * Ingest requests being processed right now (received, not yet answered). A group waits for
-   * those that have not reached publish() yet, up to `maxLingerMs`. Default: none (no waiting).
-   */
-  inFlight?: () => number;
-  /** Longest wait for in-flight requests to join a group (ms). Default 2. */
-  maxLingerMs?: number;
   metrics?: EmbeddedMetrics;
+  /** The writer thread's script. Default: the built ledger-worker.js next to this module. */
+  workerUrl?: URL;
 }
 
 /** Counters of what the ledger did; group commit shows as `sends` (transactions) ≪ `publishes`. */
@@ -35,9 +31,16 @@ export interface EmbeddedLedger extends EventPublisher {
 }
 
 interface Pending {
-  events: readonly AccessEvent[];
+  events: PreparedEvent[];
   resolve: () => void;
   reject: (error: unknown) => void;
+}
+
+interface InFlight {
+  id: number;
+  group: Pending[];
+  events: number;
+  started: bigint;
 }
 
 export const DEFAULT_MAX_GROUP_EVENTS = 20_000;
@@ -54,164 +57,152 @@ function takeGroup(queue: Pending[], max: number): Pending[] {
   return queue.splice(0, count);
 }
 
-function failureOf(error: unknown): EmbeddedError {
-  return isStoreError(error, 'STORE_FULL')
+/**
+ * The built writer thread script. From the TypeScript sources (vitest) that is the build output:
+ * Node 20 cannot run a .ts file in a worker.
+ */
+function defaultWorkerUrl(): URL {
+  return import.meta.url.endsWith('.ts')
+    ? new URL('../dist/ledger-worker.js', import.meta.url)
+    : new URL('./ledger-worker.js', import.meta.url);
+}
+
+function storeErrorOf(code: string | undefined, message: string): StoreError | Error {
+  return code !== undefined && code in STORE_ERROR_CODES
+    ? new StoreError(code as StoreErrorCode, message)
+    : new Error(message);
+}
+
+function failureOf(cause: Error): EmbeddedError {
+  return (cause as { code?: unknown }).code === 'STORE_FULL'
     ? new EmbeddedError(
         'EMBEDDED_STORAGE_FULL',
         'the ledger disk is full (or its PHI_AUDIT_MAX_DB_PAGES quota is reached); nothing was stored',
-        { cause: error },
+        { cause },
       )
-    : new EmbeddedError('EMBEDDED_STORE_FAILED', 'the ledger transaction failed; nothing was stored', {
-        cause: error,
-      });
+    : new EmbeddedError('EMBEDDED_STORE_FAILED', 'the ledger transaction failed; nothing was stored', { cause });
 }
 
 /**
- * Creates the embedded ledger. Group commit: publish() calls queued in the same tick are
- * committed together in ONE SQLite transaction (appendSync is synchronous, so requests that
- * arrive during a commit queue up and form the next group); each caller settles with its group.
- *
- * Per event, the idempotency key (tenant, source.system, eventId) decides: already stored, or
- * earlier in the same group → skipped, its caller still succeeds (a retry is acknowledged, not
- * duplicated); otherwise the event gets the next global sequence number as source offset and
- * the next index of its tenant's log (origin `embeddedOrigin(tenant)`).
- *
- * Heads and the sequence are cached as the store confirmed them; any failed commit drops the
- * cache (the transaction rolled back) and the next group reloads it from the store.
+ * Creates the embedded ledger. publish() validates each event against AccessEventSchema and
+ * prepares it (canonical JSON, query columns) on the calling thread; the SQLite write connection
+ * lives in a writer thread (ledger-worker.ts), which deduplicates, chains and commits each group
+ * in ONE transaction (synchronous=FULL) while this thread keeps reading and validating requests.
+ * Group commit: one group is in the writer at a time; every publish() that arrives meanwhile
+ * joins the next group (whole requests, up to `maxGroupEvents`). Each caller settles after its
+ * group's transaction has committed, or failed: then nothing of the group was stored. A writer
+ * thread that dies fails its group (nothing of it is acknowledged) and is replaced on the next
+ * group by a new one, which reloads heads and sequence from the database.
  */
 export function createEmbeddedLedger(options: EmbeddedLedgerOptions): EmbeddedLedger {
-  const { store, logger, metrics } = options;
+  const { logger, metrics } = options;
   const maxGroupEvents = options.maxGroupEvents ?? DEFAULT_MAX_GROUP_EVENTS;
-  const maxLingerMs = options.maxLingerMs ?? 2;
-  const inFlight = options.inFlight ?? ((): number => 0);
+  const workerData: LedgerWorkerData = {
+    file: options.file,
+    ...(options.maxPageCount !== undefined ? { maxPageCount: options.maxPageCount } : {}),
+  };
+  const workerUrl = options.workerUrl ?? defaultWorkerUrl();
   const queue: Pending[] = [];
-  /** Committed head per tenant. */
-  const heads = new Map<string, LogHead>();
-  let nextOffset: number | undefined;
-  let scheduled = false;
-  let running: Promise<void> | undefined;
+  let worker: Worker | undefined;
+  let inFlight: InFlight | undefined;
+  let nextId = 1;
   let closing: Promise<void> | undefined;
   let lastCommitFailed = false;
+  const idle: (() => void)[] = [];
   const stats: EmbeddedLedgerStats = { publishes: 0, sends: 0, events: 0, failedSends: 0, duplicates: 0 };
 
-  async function loadHeads(group: readonly Pending[]): Promise<void> {
-    for (const p of group) {
-      for (const e of p.events) {
-        if (!heads.has(e.tenant)) heads.set(e.tenant, await store.head(embeddedOrigin(e.tenant)));
-      }
-    }
-    nextOffset ??= store.lastSourceOffset() + 1;
+  const seconds = (started: bigint): number => Number(process.hrtime.bigint() - started) / 1e9;
+
+  function fail(flight: InFlight, cause: Error): void {
+    lastCommitFailed = true;
+    const failure = failureOf(cause);
+    const outcome = failure.code === 'EMBEDDED_STORAGE_FULL' ? 'storage_full' : 'failed';
+    stats.failedSends += 1;
+    metrics?.transactions.inc({ outcome });
+    metrics?.commitSeconds.observe({ outcome }, seconds(flight.started));
+    logger.error(
+      { ...errorSummary(failure), requests: flight.group.length, events: flight.events },
+      'ledger commit failed; nothing of the group was stored',
+    );
+    for (const p of flight.group) p.reject(failure);
   }
 
-  async function commit(group: Pending[]): Promise<void> {
-    const started = process.hrtime.bigint();
-    const seconds = (): number => Number(process.hrtime.bigint() - started) / 1e9;
-    const groupEvents = group.reduce((n, p) => n + p.events.length, 0);
-    try {
-      await loadHeads(group);
-      const existing = store.existingKeys(
-        group.flatMap((p) =>
-          p.events.map((e) => ({ tenant: e.tenant, sourceSystem: e.source.system, eventId: e.eventId })),
-        ),
-      );
-      const builders = new Map<string, ChainBuilder>();
-      const builderFor = (tenant: string): ChainBuilder => {
-        let b = builders.get(tenant);
-        if (b === undefined) {
-          b = createChainBuilder(heads.get(tenant) as LogHead);
-          builders.set(tenant, b);
-        }
-        return b;
-      };
-      const seen = new Set<string>();
-      const records: LedgerRecord[] = [];
-      const accepted: Pending[] = [];
-      let offset = nextOffset as number;
-      let duplicates = 0;
-      for (const p of group) {
-        // A caller whose events the chain builder refuses is rejected alone: roll back to here.
-        const mark = { records: records.length, offset, heads: new Map([...builders].map(([t, b]) => [t, b.head()])) };
-        const added: string[] = [];
-        let skipped = 0;
-        try {
-          for (const e of p.events) {
-            const key = idempotencyKeyOf({ tenant: e.tenant, sourceSystem: e.source.system, eventId: e.eventId });
-            if (existing.has(key) || seen.has(key)) {
-              skipped += 1;
-              continue;
-            }
-            seen.add(key);
-            added.push(key);
-            records.push(builderFor(e.tenant).append({ sourceOffset: offset, event: e }));
-            offset += 1;
+  function settle(message: FromLedgerWorker): void {
+    if (message.type === 'closed') return;
+    const flight = inFlight;
+    if (flight === undefined || flight.id !== message.id) return;
+    inFlight = undefined;
+    switch (message.type) {
+      case 'committed': {
+        lastCommitFailed = false;
+        let accepted = 0;
+        message.outcomes.forEach((outcome, i) => {
+          const p = flight.group[i] as Pending;
+          if (outcome.ok) {
+            accepted += 1;
+            p.resolve();
+            return;
           }
-          accepted.push(p);
-          duplicates += skipped;
-        } catch (error) {
-          records.length = mark.records;
-          offset = mark.offset;
-          for (const key of added) seen.delete(key);
-          builders.clear();
-          for (const [t, h] of mark.heads) builders.set(t, createChainBuilder(h));
-          logger.error({ ...errorSummary(error), events: p.events.length }, 'events refused by the chain builder');
-          p.reject(new EmbeddedError('EMBEDDED_STORE_FAILED', 'the events could not be chained', { cause: error }));
-        }
+          logger.error({ events: p.events.length, reason: outcome.reason }, 'events refused by the ledger writer');
+          p.reject(new EmbeddedError('EMBEDDED_STORE_FAILED', `${outcome.reason}; nothing was stored`));
+        });
+        stats.sends += 1;
+        stats.publishes += accepted;
+        stats.events += message.records;
+        stats.duplicates += message.duplicates;
+        metrics?.transactions.inc({ outcome: 'committed' });
+        metrics?.eventsCommitted.inc(message.records);
+        metrics?.duplicatesSkipped.inc(message.duplicates);
+        metrics?.groupEvents.observe(flight.events);
+        metrics?.commitSeconds.observe({ outcome: 'committed' }, seconds(flight.started));
+        break;
       }
-      if (records.length > 0) store.appendSync(records);
-      nextOffset = offset;
-      for (const [t, b] of builders) heads.set(t, b.head());
-      lastCommitFailed = false;
-      stats.sends += 1;
-      stats.publishes += accepted.length;
-      stats.events += records.length;
-      stats.duplicates += duplicates;
-      metrics?.transactions.inc({ outcome: 'committed' });
-      metrics?.eventsCommitted.inc(records.length);
-      metrics?.duplicatesSkipped.inc(duplicates);
-      metrics?.groupEvents.observe(groupEvents);
-      metrics?.commitSeconds.observe({ outcome: 'committed' }, seconds());
-      for (const p of accepted) p.resolve();
-    } catch (error) {
-      // The transaction rolled back: what we cached may be ahead of the store.
-      heads.clear();
-      nextOffset = undefined;
-      lastCommitFailed = true;
-      const failure = failureOf(error);
-      const outcome = failure.code === 'EMBEDDED_STORAGE_FULL' ? 'storage_full' : 'failed';
-      stats.failedSends += 1;
-      metrics?.transactions.inc({ outcome });
-      metrics?.commitSeconds.observe({ outcome }, seconds());
-      logger.error(
-        { ...errorSummary(failure), requests: group.length, events: groupEvents },
-        'ledger commit failed; nothing of the group was stored',
-      );
-      for (const p of group) p.reject(failure);
+      case 'failed':
+        fail(flight, storeErrorOf(message.code, message.message));
+        break;
+      default:
+        message satisfies never;
     }
+    pump();
   }
 
-  async function drain(): Promise<void> {
-    while (queue.length > 0) await commit(takeGroup(queue, maxGroupEvents));
-  }
-
-  function schedule(): void {
-    if (scheduled || running !== undefined) return;
-    scheduled = true;
-    const since = performance.now();
-    const tick = (): void => {
-      // Requests still being read or validated join this group (for up to maxLingerMs): each
-      // commit costs an fsync, and concurrent requests reach publish() over several ticks.
-      // A lone request is committed at the first check.
-      if (queue.length < inFlight() && performance.now() - since < maxLingerMs) {
-        setImmediate(tick);
-        return;
+  function startWorker(): Worker {
+    const w = new Worker(workerUrl, { workerData });
+    w.on('message', (message: FromLedgerWorker) => settle(message));
+    w.on('error', (error) => {
+      logger.error(errorSummary(error), 'the ledger writer thread failed');
+    });
+    w.on('exit', (code) => {
+      if (worker === w) worker = undefined;
+      const flight = inFlight;
+      if (flight !== undefined) {
+        // Its transaction either never committed or committed unacknowledged: a retry is
+        // idempotent, and the next writer reloads heads and sequence from the database.
+        inFlight = undefined;
+        fail(flight, new Error(`the ledger writer thread stopped (exit code ${code})`));
       }
-      scheduled = false;
-      running = drain().finally(() => {
-        running = undefined;
-        if (queue.length > 0) schedule();
-      });
+      pump();
+    });
+    return w;
+  }
+
+  /** Sends the next group when the writer is free. */
+  function pump(): void {
+    if (inFlight !== undefined) return;
+    if (queue.length === 0) {
+      for (const wake of idle.splice(0)) wake();
+      return;
+    }
+    const group = takeGroup(queue, maxGroupEvents);
+    worker ??= startWorker();
+    inFlight = {
+      id: nextId++,
+      group,
+      events: group.reduce((n, p) => n + p.events.length, 0),
+      started: process.hrtime.bigint(),
     };
-    setImmediate(tick);
+    const message: ToLedgerWorker = { type: 'commit', id: inFlight.id, requests: group.map((p) => p.events) };
+    worker.postMessage(message);
   }
 
   return {
@@ -220,9 +211,21 @@ export function createEmbeddedLedger(options: EmbeddedLedgerOptions): EmbeddedLe
         return Promise.reject(new EmbeddedError('EMBEDDED_CLOSED', 'the ledger is shutting down; nothing was stored'));
       }
       if (events.length === 0) return Promise.resolve();
+      let prepared: PreparedEvent[];
+      try {
+        // Here rather than in the writer thread: this thread has CPU to spare during commits.
+        prepared = prepareEvents(events);
+      } catch (error) {
+        logger.error({ ...errorSummary(error), events: events.length }, 'events refused by the embedded ledger');
+        return Promise.reject(
+          error instanceof Error
+            ? error
+            : new EmbeddedError('EMBEDDED_STORE_FAILED', 'the events could not be prepared; nothing was stored'),
+        );
+      }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ events, resolve, reject });
-        schedule();
+        queue.push({ events: prepared, resolve, reject });
+        pump();
       });
     },
     isReady() {
@@ -234,9 +237,12 @@ export function createEmbeddedLedger(options: EmbeddedLedgerOptions): EmbeddedLe
     close() {
       closing ??= (async () => {
         // Everything queued before close() is committed (or rejected) before this resolves.
-        while (scheduled || running !== undefined || queue.length > 0) {
-          await (running ?? new Promise((r) => setImmediate(r)));
-        }
+        if (inFlight !== undefined || queue.length > 0) await new Promise<void>((resolve) => idle.push(resolve));
+        const w = worker;
+        if (w === undefined) return;
+        const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+        w.postMessage({ type: 'close' } satisfies ToLedgerWorker);
+        await exited;
       })();
       return closing;
     },

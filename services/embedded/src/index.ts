@@ -4,8 +4,13 @@ export {
   type EmbeddedLedger,
   type EmbeddedLedgerOptions,
   type EmbeddedLedgerStats,
-  type EmbeddedStore,
 } from './embedded-ledger.js';
+export {
+  createGroupCommitter,
+  type GroupCommitStore,
+  type GroupCommitter,
+  type RequestOutcome,
+} from './group-commit.js';
 export { createEmbeddedMetrics, type EmbeddedMetrics } from './embedded-metrics.js';
 export { parseEmbeddedConfig, type EmbeddedConfig } from './config.js';
 export { acquireDataDirLock, LOCK_FILE, type DataDirLock } from './data-dir-lock.js';

@@ -17,7 +17,6 @@ import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { createEmbeddedLedger, type EmbeddedLedger } from './embedded-ledger.js';
 import { createEmbeddedMetrics } from './embedded-metrics.js';
 import { EmbeddedError } from './errors.js';
-import { countIngestRequests } from './ingest-requests.js';
 
 /** A running embedded ledger. */
 export interface RunningEmbedded {
@@ -66,6 +65,7 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
   const lock: DataDirLock = acquireDataDirLock(dataDir);
   let store: SqliteLedgerStore | undefined;
   let app: FastifyInstance | undefined;
+  let openedLedger: EmbeddedLedger | undefined;
   try {
     const ledgerFile = join(dataDir, LEDGER_FILE);
     const ledgerExisted = existsSync(ledgerFile);
@@ -79,15 +79,15 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     // A start that failed after creating the file (port in use, say) still counts as the first.
     const firstRun = !ledgerExisted || (keys.size() === 0 && (await openedStore.heads()).length === 0);
     const metrics = createCollectorMetrics();
-    const ingesting = countIngestRequests();
+    // The writer thread opens its own connection to the (now migrated) file; `store` serves reads.
     const ledger = createEmbeddedLedger({
-      store,
+      file: ledgerFile,
+      ...(config.maxDbPages !== undefined ? { maxPageCount: config.maxDbPages } : {}),
       logger,
       metrics: createEmbeddedMetrics(metrics.registry),
-      inFlight: () => ingesting.count(),
     });
+    openedLedger = ledger;
     const server = buildCollectorApp({ config: config.collector, logger, publisher: ledger, keys, metrics });
-    ingesting.attach(server);
     app = server;
     await server.listen({ host: config.http.host, port: config.http.port }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
@@ -119,6 +119,7 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     return { url, dataDir, firstRun, ledger, store: openedStore, app: server, close };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await openedLedger?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     lock.release();
     throw error;
