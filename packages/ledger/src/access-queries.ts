@@ -1,7 +1,10 @@
+import { z } from 'zod';
+import { RECORD_COLUMNS } from './record-columns.js';
+
 /**
  * The console's access queries ("who looked at this patient's record?", "what did this user
- * look at?"), shared by both stores. Types and limits only: no I/O, no validation (each
- * store validates its input before it reaches SQL).
+ * look at?"), shared by both stores: types, limits, the validation each store runs before a
+ * query reaches SQL, and the mapping of result columns to AccessRow. No I/O.
  */
 
 /** One access as the console shows it. Optional actor fields are absent when the event had none. */
@@ -47,6 +50,79 @@ export interface AccessesByPatientQuery extends AccessQueryBase {
 /** Accesses by one user within a tenant. */
 export interface AccessesByUserQuery extends AccessQueryBase {
   userId: string;
+}
+
+const epochMs = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const idString = (what: string) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .min(1, `${what} must not be empty`)
+    .max(256, `${what} must be at most 256 characters`)
+    .refine((s) => s.isWellFormed(), `${what} contains an unpaired UTF-16 surrogate`);
+
+const base = {
+  tenant: idString('tenant'),
+  from: epochMs.optional(),
+  to: epochMs.optional(),
+  limit: z.number().int().min(1).max(MAX_ACCESS_QUERY_LIMIT, `limit must be at most ${MAX_ACCESS_QUERY_LIMIT}`),
+};
+
+export const AccessesByPatientQuerySchema = z.strictObject({
+  ...base,
+  patientId: idString('patientId'),
+}) satisfies z.ZodType<AccessesByPatientQuery>;
+export const AccessesByUserQuerySchema = z.strictObject({
+  ...base,
+  userId: idString('userId'),
+}) satisfies z.ZodType<AccessesByUserQuery>;
+export type AccessQuerySchema = typeof AccessesByPatientQuerySchema | typeof AccessesByUserQuerySchema;
+
+export type CheckedAccessQuery<Q> = { ok: true; query: Q } | { ok: false; message: string; error: z.ZodError };
+
+/**
+ * Validates a console query against `schema`. Not ok, with a message naming the bad fields
+ * (not their values), for a malformed one; the store turns that into its invalid-value error.
+ */
+export function checkAccessQuery<S extends AccessQuerySchema>(
+  schema: S,
+  input: unknown,
+): CheckedAccessQuery<z.infer<S>> {
+  const parsed = schema.safeParse(input);
+  if (parsed.success) return { ok: true, query: parsed.data as z.infer<S> };
+  const detail = parsed.error.issues.map((i) => `${i.path.join('.') || '(query)'}: ${i.message}`).join('; ');
+  return { ok: false, message: `invalid access query: ${detail}`, error: parsed.error };
+}
+
+/** Columns an access query selects (both stores name them alike). */
+export const ACCESS_ROW_COLUMNS = ['log', 'idx', 'source_offset', ...RECORD_COLUMNS] as const;
+
+/** A result row of an access query, numbers as numbers ('' for an absent optional field). */
+export type AccessRowColumns = {
+  [K in (typeof ACCESS_ROW_COLUMNS)[number]]: K extends 'idx' | 'source_offset' | 'occurred_ms' | 'received_ms'
+    ? number
+    : string;
+};
+
+/** Maps a result row to an AccessRow; '' optional columns become absent. */
+export function accessRowFromColumns(r: AccessRowColumns): AccessRow {
+  return {
+    origin: r.log,
+    index: r.idx,
+    sourceOffset: r.source_offset,
+    eventId: r.event_id,
+    tenant: r.tenant,
+    occurredAt: r.occurred_ms,
+    receivedAt: r.received_ms,
+    sourceSystem: r.source_system,
+    userId: r.user_id,
+    ...(r.user_role !== '' ? { userRole: r.user_role } : {}),
+    ...(r.user_department !== '' ? { userDepartment: r.user_department } : {}),
+    ...(r.workstation !== '' ? { workstation: r.workstation } : {}),
+    patientId: r.patient_id,
+    action: r.action,
+    resourceType: r.resource_type,
+    outcome: r.outcome,
+  };
 }
 
 /**

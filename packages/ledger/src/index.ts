@@ -1,6 +1,7 @@
 export * from './types.js';
 export * from './errors.js';
 export * from './access-queries.js';
+export * from './record-columns.js';
 export { canonicalAccessEventJson, canonicalJson } from './canonical-json.js';
 export { LEAF_FORMAT_TAG, encodeLeaf, hashLeaf, leafHashOf, type LeafInput } from './leaf.js';
 export { GENESIS_CHAIN, emptyHead, isHashHex, nextChain } from './chain.js';

@@ -1,16 +1,18 @@
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
-import { emptyHead, type LedgerRecord, type LedgerStore, type LogHead, type StoredRecord } from '@phi-audit/ledger';
-import { pino, type Logger } from 'pino';
 import {
   AccessesByPatientQuerySchema,
   AccessesByUserQuerySchema,
-  accessRowFromText,
-  parseAccessQuery,
+  emptyHead,
   type AccessesByPatientQuery,
   type AccessesByUserQuery,
   type AccessRow,
-  type AccessRowText,
-} from './access-queries.js';
+  type LedgerRecord,
+  type LedgerStore,
+  type LogHead,
+  type StoredRecord,
+} from '@phi-audit/ledger';
+import { pino, type Logger } from 'pino';
+import { accessRowFromText, parseAccessQuery, type AccessRowText } from './access-queries.js';
 import {
   ACCESS_LOG_COLUMNS,
   findColumnMismatch,

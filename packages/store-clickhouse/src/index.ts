@@ -12,12 +12,13 @@ export {
 export { DEFAULT_DATABASE, parseConnectionOptions, type ConnectionOptions } from './connection-options.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export { MAX_APPEND_BYTES, MAX_APPEND_ROWS, insertSettingsFor } from './query-settings.js';
+// Defined in @phi-audit/ledger; re-exported for callers that import them from the store.
 export {
   MAX_ACCESS_QUERY_LIMIT,
   type AccessRow,
   type AccessesByPatientQuery,
   type AccessesByUserQuery,
-} from './access-queries.js';
+} from '@phi-audit/ledger';
 export {
   ClickHouseLedgerStore,
   createClickHouseLedgerStore,

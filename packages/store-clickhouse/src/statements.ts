@@ -1,4 +1,4 @@
-import { ACCESS_LOG_COLUMNS } from './access-log-row.js';
+import { ACCESS_LOG_COLUMNS, DERIVED_COLUMNS } from './access-log-row.js';
 import { quoteIdentifier, quoteString, quoteUInt } from './sql-literal.js';
 
 /**
@@ -8,25 +8,7 @@ import { quoteIdentifier, quoteString, quoteUInt } from './sql-literal.js';
  */
 
 /** Columns a per-patient or per-user query returns (the MV target holds exactly these). */
-export const ACCESS_QUERY_COLUMNS = [
-  'log',
-  'idx',
-  'source_offset',
-  'event_id',
-  'tenant',
-  'occurred_at',
-  'occurred_ms',
-  'received_ms',
-  'source_system',
-  'user_id',
-  'user_role',
-  'user_department',
-  'workstation',
-  'patient_id',
-  'action',
-  'resource_type',
-  'outcome',
-] as const;
+export const ACCESS_QUERY_COLUMNS = ['log', 'idx', 'source_offset', ...DERIVED_COLUMNS] as const;
 
 const COLUMN_TYPES: Record<(typeof ACCESS_LOG_COLUMNS)[number], string> = {
   log: 'String',

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AccessQueryRow } from './access-queries.js';
+import type { AccessRowColumns } from '@phi-audit/ledger';
 import type { StoredRow } from './access-log-row.js';
 import * as sql from './statements.js';
 
@@ -19,8 +19,8 @@ export interface PreparedStatements {
   maxSeq: Stmt<[], { max_seq: number | null }>;
   logs: Stmt<[], { log: string; records: number }>;
   countsByTenant: Stmt<[], { tenant: string; records: number }>;
-  byPatient: Stmt<[string, string, number, number, number], AccessQueryRow>;
-  byUser: Stmt<[string, string, number, number, number], AccessQueryRow>;
+  byPatient: Stmt<[string, string, number, number, number], AccessRowColumns>;
+  byUser: Stmt<[string, string, number, number, number], AccessRowColumns>;
 }
 
 /** Prepares every statement once per connection (better-sqlite3 statements are reusable). */
@@ -35,7 +35,7 @@ export function prepareStatements(db: Database.Database): PreparedStatements {
     maxSeq: db.prepare<[], { max_seq: number | null }>(sql.SELECT_MAX_SEQ),
     logs: db.prepare<[], { log: string; records: number }>(sql.SELECT_LOGS),
     countsByTenant: db.prepare<[], { tenant: string; records: number }>(sql.SELECT_COUNTS_BY_TENANT),
-    byPatient: db.prepare<[string, string, number, number, number], AccessQueryRow>(sql.SELECT_ACCESSES_BY_PATIENT),
-    byUser: db.prepare<[string, string, number, number, number], AccessQueryRow>(sql.SELECT_ACCESSES_BY_USER),
+    byPatient: db.prepare<[string, string, number, number, number], AccessRowColumns>(sql.SELECT_ACCESSES_BY_PATIENT),
+    byUser: db.prepare<[string, string, number, number, number], AccessRowColumns>(sql.SELECT_ACCESSES_BY_USER),
   };
 }

@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
 import {
+  AccessesByPatientQuerySchema,
+  AccessesByUserQuerySchema,
+  accessRowFromColumns,
   emptyHead,
   type AccessesByPatientQuery,
   type AccessesByUserQuery,
@@ -11,12 +14,7 @@ import {
   type StoredRecord,
 } from '@phi-audit/ledger';
 import { pino, type Logger } from 'pino';
-import {
-  AccessesByPatientQuerySchema,
-  AccessesByUserQuerySchema,
-  accessRowFromRow,
-  parseAccessQuery,
-} from './access-queries.js';
+import { parseAccessQuery } from './access-queries.js';
 import { ACCESS_LOG_COLUMNS, rowFromRecord, storedRecordFromRow, type DerivedColumns } from './access-log-row.js';
 import { isStoreError, sqliteErrorCode, StoreError, type StoreErrorCode } from './errors.js';
 import { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.js';
@@ -258,7 +256,7 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
     const rows = this.#read('querying accesses by patient', () =>
       this.#stmt.byPatient.all(q.tenant, q.patientId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit),
     );
-    return Promise.resolve(rows.map(accessRowFromRow));
+    return Promise.resolve(rows.map(accessRowFromColumns));
   }
 
   /** Accesses by one user within a tenant, newest first; same rules as accessesByPatient. */
@@ -267,7 +265,7 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
     const rows = this.#read('querying accesses by user', () =>
       this.#stmt.byUser.all(q.tenant, q.userId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit),
     );
-    return Promise.resolve(rows.map(accessRowFromRow));
+    return Promise.resolve(rows.map(accessRowFromColumns));
   }
 
   /**

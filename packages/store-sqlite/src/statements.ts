@@ -1,4 +1,4 @@
-import { ACCESS_QUERY_COLUMNS } from './access-queries.js';
+import { ACCESS_ROW_COLUMNS } from '@phi-audit/ledger';
 import { ACCESS_LOG_COLUMNS } from './access-log-row.js';
 
 /**
@@ -103,7 +103,7 @@ export const SELECT_COUNTS_BY_TENANT =
  * time. Unbounded ends are passed as 0 and MAX_SAFE_INTEGER so one statement serves all.
  */
 function selectAccesses(column: 'patient_id' | 'user_id'): string {
-  return `SELECT ${ACCESS_QUERY_COLUMNS.join(', ')} FROM access_log
+  return `SELECT ${ACCESS_ROW_COLUMNS.join(', ')} FROM access_log
 WHERE tenant = ? AND ${column} = ? AND occurred_ms >= ? AND occurred_ms < ?
 ORDER BY occurred_ms DESC, log, idx
 LIMIT ?`;
