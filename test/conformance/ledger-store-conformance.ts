@@ -158,6 +158,32 @@ export function describeLedgerStoreConformance(name: string, harness: Conformanc
       expect(verdict).toMatchObject({ ok: true, records: 100, head: await h.store.head(origin) });
     });
 
+    it('stores a login without a patient: it scans and verifies, and no per-patient query returns it', async () => {
+      const tenant = uniqueName('t');
+      const origin = uniqueName('phi-audit/conf-login');
+      const event = (i: number) => {
+        if (i !== 1) return conformanceEvent(i, tenant, { patient: { id: 'p0' } });
+        const { patient: _none, ...login } = conformanceEvent(i, tenant, {
+          action: 'login',
+          resource: { type: 'Session' },
+        });
+        return login;
+      };
+      const records = buildRecords(origin, 3, event);
+      expect(JSON.parse(records[1]!.eventJson)).not.toHaveProperty('patient');
+      await h.store.append(records);
+      const rows = await collect(h.store.scan(origin));
+      expect(rows).toEqual(records);
+      expect(rows.filter((r) => r.columnMismatch !== undefined)).toEqual([]);
+      expect(await verifyLog({ origin, records: h.store.scan(origin) })).toMatchObject({ ok: true, records: 3 });
+      const patientRows = await h.store.accessesByPatient({ tenant, patientId: 'p0', limit: 10 });
+      expect(patientRows.map((r) => r.eventId).sort()).toEqual(['evt-0', 'evt-2']);
+      const userRows = await h.store.accessesByUser({ tenant, userId: 'user-1', limit: 10 });
+      expect(userRows).toHaveLength(1);
+      expect(userRows[0]).toMatchObject({ eventId: 'evt-1', action: 'login' });
+      expect(userRows[0]).not.toHaveProperty('patientId');
+    });
+
     describeAccessQueryConformance(() => h);
     describeTamperConformance(() => h);
   });

@@ -4,6 +4,8 @@
  * (they may hold PHI).
  */
 
+import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+
 export const BUS_ERROR_CODES = {
   /** No broker answered (connection refused, metadata unavailable, timeout). */
   BUS_UNAVAILABLE: 'BUS_UNAVAILABLE',
@@ -18,20 +20,12 @@ export const BUS_ERROR_CODES = {
 export type BusErrorCode = keyof typeof BUS_ERROR_CODES;
 
 /** Every error this package throws. The underlying kafkajs error, if any, is kept as `cause`. */
-export class BusError extends Error {
+export class BusError extends CodedError<BusErrorCode> {
   override readonly name = 'BusError';
-  readonly code: BusErrorCode;
-
-  constructor(code: BusErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** True when `err` is a BusError, optionally with the given code. */
-export function isBusError(err: unknown, code?: BusErrorCode): err is BusError {
-  return err instanceof BusError && (code === undefined || err.code === code);
-}
+export const isBusError = codedErrorGuard(BusError);
 
 /**
  * Fields that are safe to log for any error: its name, and for errors from one of our catalogues

@@ -7,7 +7,7 @@ import { RECORD_COLUMNS } from './record-columns.js';
  * query reaches SQL, and the mapping of result columns to AccessRow. No I/O.
  */
 
-/** One access as the console shows it. Optional actor fields are absent when the event had none. */
+/** One access as the console shows it. Optional fields are absent when the event had none. */
 export interface AccessRow {
   origin: string;
   index: number;
@@ -22,7 +22,8 @@ export interface AccessRow {
   userRole?: string;
   userDepartment?: string;
   workstation?: string;
-  patientId: string;
+  /** Absent for an event that concerns no patient (a login). */
+  patientId?: string;
   action: string;
   resourceType: string;
   outcome: string;
@@ -118,7 +119,7 @@ export function accessRowFromColumns(r: AccessRowColumns): AccessRow {
     ...(r.user_role !== '' ? { userRole: r.user_role } : {}),
     ...(r.user_department !== '' ? { userDepartment: r.user_department } : {}),
     ...(r.workstation !== '' ? { workstation: r.workstation } : {}),
-    patientId: r.patient_id,
+    ...(r.patient_id !== '' ? { patientId: r.patient_id } : {}),
     action: r.action,
     resourceType: r.resource_type,
     outcome: r.outcome,

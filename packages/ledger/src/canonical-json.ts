@@ -53,8 +53,8 @@ export function canonicalAccessEventJson(e: AccessEvent): string {
     eventId: e.eventId,
     occurredAt: e.occurredAt,
     outcome: e.outcome,
-    patient: { id: e.patient.id },
   };
+  if (e.patient !== undefined) sorted.patient = { id: e.patient.id };
   if (e.purposeOfUse !== undefined) sorted.purposeOfUse = e.purposeOfUse;
   if (e.reason !== undefined) sorted.reason = e.reason;
   sorted.receivedAt = e.receivedAt;

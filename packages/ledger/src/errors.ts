@@ -3,6 +3,8 @@
  * never on message text. Messages never contain event contents (they may hold PHI).
  */
 
+import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+
 export const LEDGER_ERROR_CODES = {
   /** A caller passed a value the ledger cannot encode faithfully (bad integer, lone surrogate, …). */
   LEDGER_INVALID_INPUT: 'LEDGER_INVALID_INPUT',
@@ -17,17 +19,9 @@ export const LEDGER_ERROR_CODES = {
 export type LedgerErrorCode = keyof typeof LEDGER_ERROR_CODES;
 
 /** Every error this package throws. */
-export class LedgerError extends Error {
+export class LedgerError extends CodedError<LedgerErrorCode> {
   override readonly name = 'LedgerError';
-  readonly code: LedgerErrorCode;
-
-  constructor(code: LedgerErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** True when `err` is a LedgerError, optionally with the given code. */
-export function isLedgerError(err: unknown, code?: LedgerErrorCode): err is LedgerError {
-  return err instanceof LedgerError && (code === undefined || err.code === code);
-}
+export const isLedgerError = codedErrorGuard(LedgerError);

@@ -57,7 +57,7 @@ export function deriveRecordColumns(event: AccessEvent): RecordColumns {
     user_role: event.actor.role ?? '',
     user_department: event.actor.department ?? '',
     workstation: event.actor.workstation ?? '',
-    patient_id: event.patient.id,
+    patient_id: event.patient?.id ?? '',
     action: event.action,
     resource_type: event.resource.type,
     outcome: event.outcome,

@@ -75,7 +75,8 @@ const eventFields = {
   receivedAt: epochMs,
   source: SourceSchema,
   actor: ActorSchema,
-  patient: PatientSchema,
+  /** Absent only on a `login`, which concerns no patient (requirePatientUnlessLogin). */
+  patient: PatientSchema.optional(),
   action: z.enum(ACTIONS, { error: `action must be one of ${ACTIONS.join(', ')}` }),
   resource: ResourceSchema,
   outcome: z.enum(OUTCOMES, { error: `outcome must be one of ${OUTCOMES.join(', ')}` }),
@@ -89,8 +90,33 @@ const eventFields = {
     .optional(),
 };
 
+/**
+ * The field schemas as one object, without the cross-field rule: for deriving other schemas
+ * (`pick`, `omit`, `extend` refuse a schema with refinements). Validate events with
+ * AccessEventSchema, never with this.
+ */
+export const AccessEventFieldsSchema = z.strictObject(eventFields);
+
+/**
+ * Adds the rule that `patient` is present unless the action is `login`, the one action that
+ * concerns no patient; a missing or invalid action is not a login. The rule also runs when
+ * other fields are invalid, so a client learns every problem at once, but not when `patient`
+ * itself is: its own message says more.
+ */
+export function requirePatientUnlessLogin<S extends z.ZodType<{ action?: unknown; patient?: unknown }>>(schema: S): S {
+  return schema.refine((e) => e.patient !== undefined || e.action === 'login', {
+    path: ['patient'],
+    message: 'patient is required unless action is login',
+    when: ({ value, issues }) =>
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      !issues.some((i) => i.path?.[0] === 'patient'),
+  });
+}
+
 /** The stored, canonical event. `occurredAt` and `receivedAt` are UTC epoch milliseconds. */
-export const AccessEventSchema = z.strictObject(eventFields);
+export const AccessEventSchema = requirePatientUnlessLogin(AccessEventFieldsSchema);
 export type AccessEvent = z.infer<typeof AccessEventSchema>;
 export type Action = (typeof ACTIONS)[number];
 export type Outcome = (typeof OUTCOMES)[number];
@@ -113,7 +139,7 @@ export function safeParseSealedAccessEvent(value: unknown): ReturnType<typeof Ac
     // zod returns fresh objects, so nothing outside holds a reference that could still change them.
     Object.freeze(e.source);
     Object.freeze(e.actor);
-    Object.freeze(e.patient);
+    if (e.patient !== undefined) Object.freeze(e.patient);
     Object.freeze(e.resource);
     sealedEvents.add(Object.freeze(e));
   }

@@ -41,7 +41,7 @@ const posted = fc.record(
       { requiredKeys: ['userId'] },
     ),
     patient: fc.record({ id: str }),
-    action: rare(fc.constantFrom('view', 'create', 'export', 'query', 'break_glass'), fc.constant('peek')),
+    action: rare(fc.constantFrom('view', 'create', 'export', 'query', 'break_glass', 'login'), fc.constant('peek')),
     resource: fc.record({ type: str, id: str }, { requiredKeys: ['type'] }),
     outcome: rare(fc.constantFrom('success', 'failure'), fc.constant('maybe')),
     purposeOfUse: str,
@@ -51,6 +51,12 @@ const posted = fc.record(
   {
     requiredKeys: ['eventId', 'occurredAt', 'actor', 'patient', 'action', 'resource', 'outcome'],
   },
+);
+/** Logins without a patient (valid), and now and then another action without one (invalid). */
+const postedEvent = fc.oneof(
+  { arbitrary: posted, weight: 6 },
+  { arbitrary: posted.map(({ patient: _p, ...e }) => ({ ...e, action: 'login' })), weight: 3 },
+  { arbitrary: posted.map(({ patient: _p, ...e }) => e), weight: 1 },
 );
 const context = fc.record({
   tenant: fc.constantFrom('clinic-a', 'clinic-a', 'Not A Tenant'),
@@ -64,12 +70,14 @@ const context = fc.record({
 describe('parseIngestEvent without the second full schema pass', () => {
   it('accepts only what AccessEventSchema accepts, returning exactly what it would return', () => {
     let accepted = 0;
+    let withoutPatient = 0;
     fc.assert(
-      fc.property(posted, context, ({ ...input }, { frozen, ...c }) => {
+      fc.property(postedEvent, context, ({ ...input }, { frozen, ...c }) => {
         const ctx: IngestContext = frozen ? Object.freeze(c) : c;
         const result = parseIngestEvent(input, ctx);
         if (!result.ok) return;
         accepted += 1;
+        if (!('patient' in result.event)) withoutPatient += 1;
         // The removed step: re-validating the assembled event. It must succeed and change nothing,
         // key order included (the event is serialised as it is).
         const again = AccessEventSchema.safeParse(result.event);
@@ -81,6 +89,7 @@ describe('parseIngestEvent without the second full schema pass', () => {
       { numRuns: 5000 },
     );
     expect(accepted).toBeGreaterThan(100);
+    expect(withoutPatient).toBeGreaterThan(10);
   });
 
   it('still rejects an assembled event the context makes invalid, with the schema message', () => {

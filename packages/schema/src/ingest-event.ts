@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { AccessEventSchema, type AccessEvent } from './access-event.js';
+import {
+  AccessEventFieldsSchema,
+  AccessEventSchema,
+  requirePatientUnlessLogin,
+  type AccessEvent,
+} from './access-event.js';
 
 /**
  * What an EHR posts to `POST /v1/events`. It is the canonical event except that
@@ -45,18 +50,20 @@ export function parseTimestamp(value: string): { ok: true; ms: number } | { ok: 
   return { ok: true, ms };
 }
 
-const IngestEventSchema = AccessEventSchema.omit({
-  receivedAt: true,
-  occurredAt: true,
-  tenant: true,
-  source: true,
-}).extend({
-  occurredAt: z.union([z.string(), z.number()], {
-    error: 'occurredAt is required: an ISO-8601 timestamp with a zone, or epoch milliseconds',
+const IngestEventSchema = requirePatientUnlessLogin(
+  AccessEventFieldsSchema.omit({
+    receivedAt: true,
+    occurredAt: true,
+    tenant: true,
+    source: true,
+  }).extend({
+    occurredAt: z.union([z.string(), z.number()], {
+      error: 'occurredAt is required: an ISO-8601 timestamp with a zone, or epoch milliseconds',
+    }),
+    tenant: z.string({ error: 'tenant must be a string' }).optional(),
+    source: AccessEventFieldsSchema.shape.source.partial({ system: true }).optional(),
   }),
-  tenant: z.string({ error: 'tenant must be a string' }).optional(),
-  source: AccessEventSchema.shape.source.partial({ system: true }).optional(),
-});
+);
 
 export interface IngestContext {
   /** Tenant the ingest key belongs to; events may not name another. */
@@ -200,8 +207,8 @@ export function parseIngestEvent(input: unknown, ctx: IngestContext): IngestResu
 }
 
 /** The server-supplied part of every event from one request: checked once per context object. */
-const ContextSchema = AccessEventSchema.pick({ tenant: true, receivedAt: true }).extend({
-  sourceSystem: AccessEventSchema.shape.source.shape.system,
+const ContextSchema = AccessEventFieldsSchema.pick({ tenant: true, receivedAt: true }).extend({
+  sourceSystem: AccessEventFieldsSchema.shape.source.shape.system,
 });
 const checkedContexts = new WeakMap<IngestContext, boolean>();
 
@@ -221,6 +228,7 @@ function isValidContext(ctx: IngestContext): boolean {
 
 /** The event with its keys in AccessEventSchema's order, as a zod parse would return it. */
 function inSchemaOrder(e: AccessEvent): AccessEvent {
+  // Presence, not value, as zod decides: an optional key that was sent stays a key.
   const event: AccessEvent = {
     eventId: e.eventId,
     tenant: e.tenant,
@@ -228,12 +236,11 @@ function inSchemaOrder(e: AccessEvent): AccessEvent {
     receivedAt: e.receivedAt,
     source: e.source,
     actor: e.actor,
-    patient: e.patient,
+    ...('patient' in e ? { patient: e.patient } : {}),
     action: e.action,
     resource: e.resource,
     outcome: e.outcome,
   };
-  // Presence, not value, as zod decides: an optional key that was sent stays a key.
   if ('purposeOfUse' in e) event.purposeOfUse = e.purposeOfUse;
   if ('reason' in e) event.reason = e.reason;
   if ('recordCount' in e) event.recordCount = e.recordCount;

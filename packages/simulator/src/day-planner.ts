@@ -4,7 +4,7 @@ import type { LocalCalendar } from './local-time.js';
 import type { FacilityProfile } from './profiles.js';
 import { createRandom, deriveSeed } from './random.js';
 import { MINUTE_MS, type PlanContext } from './relationship-builder.js';
-import { NO_PATIENT_ID, type DayPlan, type Patient } from './reference-data.js';
+import type { DayPlan, Patient } from './reference-data.js';
 import type { Roster } from './roster.js';
 
 /** How many days after its own day a day's plan can still have accesses (longest stay + coding). */
@@ -47,7 +47,6 @@ function planLogins(ctx: PlanContext): void {
     const at = start + ctx.random.int(20 * MINUTE_MS);
     const login = {
       userId: member.userId,
-      patientId: NO_PATIENT_ID,
       action: 'login',
       resourceType: 'Session',
       basis: { kind: 'login' },

@@ -108,7 +108,8 @@ export type AccessBasis = { kind: 'relationship'; relationshipId: string } | { k
 export interface PlannedAccess {
   at: number;
   userId: string;
-  patientId: string;
+  /** Absent for a login, which concerns no patient. */
+  patientId?: string;
   action: Action;
   resourceType: string;
   resourceId?: string;
@@ -126,6 +127,3 @@ export interface DayPlan {
   relationships: readonly TreatmentRelationship[];
   accesses: readonly PlannedAccess[];
 }
-
-/** The patient id that login events carry: the schema requires one, and a login concerns no patient. */
-export const NO_PATIENT_ID = '-';

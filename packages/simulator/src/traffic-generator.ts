@@ -13,7 +13,8 @@ export interface SimEventBody {
   /** ISO-8601 UTC, e.g. `2025-03-04T14:05:09.123Z`. */
   occurredAt: string;
   actor: { userId: string; name: string; role: string; department: string; workstation: string };
-  patient: { id: string };
+  /** Absent on a login, which concerns no patient. */
+  patient?: { id: string };
   action: Action;
   resource: { type: string; id?: string };
   outcome: 'success' | 'failure';
@@ -88,7 +89,7 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions): Traffi
         department: member.department,
         workstation: member.workstation,
       },
-      patient: { id: access.patientId },
+      ...(access.patientId === undefined ? {} : { patient: { id: access.patientId } }),
       action: access.action,
       resource:
         access.resourceId === undefined

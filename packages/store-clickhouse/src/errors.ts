@@ -4,6 +4,8 @@
  * the driver's error (which may quote rows) is kept only as `cause`.
  */
 
+import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+
 export const STORE_ERROR_CODES = {
   /** The store options are unusable (bad URL, bad database name, bad timeout). */
   STORE_INVALID_OPTIONS: 'STORE_INVALID_OPTIONS',
@@ -30,20 +32,12 @@ export const STORE_ERROR_CODES = {
 export type StoreErrorCode = keyof typeof STORE_ERROR_CODES;
 
 /** Every error this package throws. */
-export class StoreError extends Error {
+export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError';
-  readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** True when `err` is a StoreError, optionally with the given code. */
-export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
-  return err instanceof StoreError && (code === undefined || err.code === code);
-}
+export const isStoreError = codedErrorGuard(StoreError);
 
 /**
  * The ClickHouse error code of a driver error (e.g. "27" for a parse error), for logs:

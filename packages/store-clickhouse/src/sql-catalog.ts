@@ -15,7 +15,7 @@ export interface CatalogStatement {
 /** Settings the users.d profiles set: they must exist on the current engine too. */
 const PROFILE_SETTINGS = ['readonly', 'allow_ddl'];
 
-const SAMPLE_EVENT: AccessEvent = {
+const SAMPLE_EVENT = {
   eventId: "evt-1 'quoted' \\ {x:String}",
   tenant: 'clinic-a',
   occurredAt: 1_714_573_800_123,
@@ -26,7 +26,7 @@ const SAMPLE_EVENT: AccessEvent = {
   action: 'view',
   resource: { type: 'Encounter', id: 'enc-9' },
   outcome: 'success',
-};
+} satisfies AccessEvent;
 
 /**
  * Every DDL and query text the store issues, in the order a fresh deployment runs them,

@@ -4,6 +4,8 @@
  * only as `cause`.
  */
 
+import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+
 export const STORE_ERROR_CODES = {
   /** The store options are unusable (empty file name, bad maxPageCount). */
   STORE_INVALID_OPTIONS: 'STORE_INVALID_OPTIONS',
@@ -34,20 +36,12 @@ export const STORE_ERROR_CODES = {
 export type StoreErrorCode = keyof typeof STORE_ERROR_CODES;
 
 /** Every error this package throws. */
-export class StoreError extends Error {
+export class StoreError extends CodedError<StoreErrorCode> {
   override readonly name = 'StoreError';
-  readonly code: StoreErrorCode;
-
-  constructor(code: StoreErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** True when `err` is a StoreError, optionally with the given code. */
-export function isStoreError(err: unknown, code?: StoreErrorCode): err is StoreError {
-  return err instanceof StoreError && (code === undefined || err.code === code);
-}
+export const isStoreError = codedErrorGuard(StoreError);
 
 /**
  * The SQLite result code of a driver error (e.g. 'SQLITE_FULL', 'SQLITE_CONSTRAINT_PRIMARYKEY'):

@@ -3,6 +3,8 @@
  * messages are for people. Every error answered over HTTP comes from here.
  */
 
+import { CodedError } from '@phi-audit/schema';
+
 export const COLLECTOR_ERRORS = {
   /** One or more events failed validation; `details` names each (index, eventId, path). */
   INGEST_INVALID_EVENT: { status: 400 },
@@ -67,9 +69,8 @@ export interface ErrorBody {
 export const MAX_ERROR_DETAILS = 100;
 
 /** Every error the collector answers with. `cause` keeps the original error for logs. */
-export class CollectorError extends Error {
+export class CollectorError extends CodedError<CollectorErrorCode> {
   override readonly name = 'CollectorError';
-  readonly code: CollectorErrorCode;
   readonly statusCode: number;
   readonly details: readonly ErrorDetail[];
   readonly headers: Readonly<Record<string, string>>;
@@ -79,8 +80,7 @@ export class CollectorError extends Error {
     message: string,
     options: { cause?: unknown; details?: readonly ErrorDetail[]; headers?: Record<string, string> } = {},
   ) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
+    super(code, message, options);
     this.statusCode = COLLECTOR_ERRORS[code].status;
     this.details = options.details ?? [];
     this.headers = options.headers ?? {};

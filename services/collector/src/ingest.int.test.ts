@@ -185,6 +185,24 @@ describe('POST /v1/events accepts', () => {
     }
   });
 
+  it('a login without a patient (a login concerns none), stored without one', async () => {
+    const login = ev({ action: 'login', resource: { type: 'Session' } });
+    delete login.patient;
+    const res = await post(JSON.stringify([login]));
+    expect(res.statusCode, res.body).toBe(202);
+    const eventId = login.eventId as string;
+    const stored = await waitForMessages([eventId]);
+    const value = JSON.parse(stored.get(eventId)!.value!.toString()) as Record<string, unknown>;
+    expect(value).toEqual({
+      ...login,
+      tenant: 'clinic-a',
+      source: { system: 'ehr-1' },
+      occurredAt: Date.parse(login.occurredAt as string),
+      receivedAt: value.receivedAt,
+    });
+    expect('patient' in value).toBe(false);
+  });
+
   it('NDJSON with CRLF and a blank trailing line, and +14:00 normalised to UTC', async () => {
     const kiribati = new Date(Date.now() - 3_600_000);
     const local = new Date(kiribati.getTime() + 14 * 3_600_000).toISOString().slice(0, 19) + '+14:00';
@@ -365,7 +383,7 @@ describe('POST /v1/events rejects bad input with a clear 4xx and produces nothin
           index: 0,
           eventId: missing.eventId,
           path: 'patient',
-          message: 'patient is required',
+          message: 'patient is required unless action is login',
         }),
         expect.objectContaining({ path: 'action' }),
       ]),

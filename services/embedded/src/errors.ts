@@ -3,6 +3,8 @@
  * messages name files and pids, never event contents.
  */
 
+import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+
 export const EMBEDDED_ERROR_CODES = {
   /** The environment is unusable; the message lists every problem. */
   EMBEDDED_CONFIG_INVALID: 'EMBEDDED_CONFIG_INVALID',
@@ -23,17 +25,9 @@ export const EMBEDDED_ERROR_CODES = {
 export type EmbeddedErrorCode = keyof typeof EMBEDDED_ERROR_CODES;
 
 /** Every error this service throws. The underlying error, if any, is kept as `cause`. */
-export class EmbeddedError extends Error {
+export class EmbeddedError extends CodedError<EmbeddedErrorCode> {
   override readonly name = 'EmbeddedError';
-  readonly code: EmbeddedErrorCode;
-
-  constructor(code: EmbeddedErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** True when `err` is an EmbeddedError, optionally with the given code. */
-export function isEmbeddedError(err: unknown, code?: EmbeddedErrorCode): err is EmbeddedError {
-  return err instanceof EmbeddedError && (code === undefined || err.code === code);
-}
+export const isEmbeddedError = codedErrorGuard(EmbeddedError);

@@ -3,6 +3,8 @@
  * offsets, never event contents or credentials.
  */
 
+import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+
 export const WRITER_ERROR_CODES = {
   /** The environment does not describe a runnable writer; the message lists every problem. */
   WRITER_CONFIG_INVALID: 'WRITER_CONFIG_INVALID',
@@ -21,17 +23,9 @@ export const WRITER_ERROR_CODES = {
 export type WriterErrorCode = keyof typeof WRITER_ERROR_CODES;
 
 /** Every error the ledger writer throws; the original error is kept as `cause`. */
-export class WriterError extends Error {
+export class WriterError extends CodedError<WriterErrorCode> {
   override readonly name = 'WriterError';
-  readonly code: WriterErrorCode;
-
-  constructor(code: WriterErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** True when `err` is a WriterError, optionally with the given code. */
-export function isWriterError(err: unknown, code?: WriterErrorCode): err is WriterError {
-  return err instanceof WriterError && (code === undefined || err.code === code);
-}
+export const isWriterError = codedErrorGuard(WriterError);

@@ -3,6 +3,8 @@
  * messages tell the user what to do next and never contain passwords.
  */
 
+import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+
 export const SERVICES_ERROR_CODES = {
   /** A program the services need (java, mvn, clickhouse-server) is not installed. */
   SERVICES_MISSING_DEPENDENCY: 'SERVICES_MISSING_DEPENDENCY',
@@ -27,17 +29,9 @@ export const SERVICES_ERROR_CODES = {
 export type ServicesErrorCode = keyof typeof SERVICES_ERROR_CODES;
 
 /** Every error `phi-audit services` throws. */
-export class ServicesError extends Error {
+export class ServicesError extends CodedError<ServicesErrorCode> {
   override readonly name = 'ServicesError';
-  readonly code: ServicesErrorCode;
-
-  constructor(code: ServicesErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.code = code;
-  }
 }
 
 /** True when `err` is a ServicesError, optionally with the given code. */
-export function isServicesError(err: unknown, code?: ServicesErrorCode): err is ServicesError {
-  return err instanceof ServicesError && (code === undefined || err.code === code);
-}
+export const isServicesError = codedErrorGuard(ServicesError);
