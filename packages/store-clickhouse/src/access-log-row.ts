@@ -4,6 +4,7 @@ import {
   findRecordColumnMismatch,
   invalidRecordMessage,
   parseEventJson,
+  RECORD_COLUMNS,
   type LedgerRecord,
   type RecordColumns,
 } from '@phi-audit/ledger';
@@ -30,22 +31,15 @@ export interface AccessLogRow extends RecordColumns {
   chain: string;
 }
 
-/** Columns copied out of `event_json`; a stored value that disagrees with the JSON is tampering. */
+/**
+ * Columns copied out of `event_json`; a stored value that disagrees with the JSON is tampering.
+ * The shared record columns plus ClickHouse's `occurred_at` DateTime, placed after `tenant`
+ * (also the table's column order).
+ */
 export const DERIVED_COLUMNS = [
-  'event_id',
-  'tenant',
+  ...RECORD_COLUMNS.slice(0, 2),
   'occurred_at',
-  'occurred_ms',
-  'received_ms',
-  'source_system',
-  'user_id',
-  'user_role',
-  'user_department',
-  'workstation',
-  'patient_id',
-  'action',
-  'resource_type',
-  'outcome',
+  ...RECORD_COLUMNS.slice(2),
 ] as const satisfies readonly (keyof AccessLogRow)[];
 export type DerivedColumn = (typeof DERIVED_COLUMNS)[number];
 

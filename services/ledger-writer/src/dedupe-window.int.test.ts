@@ -1,12 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ensureTopic, originFor } from '@phi-audit/bus-kafka';
 import { verifyLog, type StoredRecord } from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
-import { createClickHouseLedgerStore, type ClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
-import { Kafka, logLevel, type Message } from 'kafkajs';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedgerWriter, type LedgerWriter } from './ledger-writer.js';
+import type { LedgerWriter } from './ledger-writer.js';
+import { createWriterFixture } from './testing/writer-fixture.js';
 
 /**
  * Client retries: the same events (same tenant, source system, event id and actor, hence the
@@ -14,21 +12,8 @@ import { createLedgerWriter, type LedgerWriter } from './ledger-writer.js';
  * stamps it. The writer's duplicate window must store each once, across restarts and replays.
  */
 
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-const clickhouseUrl = process.env.CLICKHOUSE_URL ?? '';
-const run = (brokers.length > 0 && clickhouseUrl !== '') || process.env.CI === 'true';
-
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const database = `lw_dedupe_${randomBytes(6).toString('hex')}`;
-const kafka = new Kafka({
-  clientId: 'lw-dedupe-test',
-  brokers: brokers.length ? brokers : ['127.0.0.1:1'],
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-let store: ClickHouseLedgerStore;
-const open: LedgerWriter[] = [];
+const fx = createWriterFixture('lw_dedupe');
+const { run, brokers, admin, caughtUp, metric, scanAll, until } = fx;
 
 function eventOf(tag: string, i: number, receivedAt = 1_700_000_000_500 + i): AccessEvent {
   return {
@@ -45,54 +30,11 @@ function eventOf(tag: string, i: number, receivedAt = 1_700_000_000_500 + i): Ac
   };
 }
 
-/** As the collector sends it: keyed tenant:userId, partitioned by the key. */
-const asMessage = (e: AccessEvent): Message => ({ key: `${e.tenant}:${e.actor.userId}`, value: JSON.stringify(e) });
 /** The same event as a retry: identical key fields, new server receive time. */
 const retried = (e: AccessEvent): AccessEvent => ({ ...e, receivedAt: e.receivedAt + 3_600_000 });
 
-async function produce(topic: string, events: readonly AccessEvent[]): Promise<void> {
-  await producer.send({ topic, acks: -1, messages: events.map(asMessage) });
-}
-
-async function until(what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 function startWriter(topic: string, groupId: string, dedupeWindow?: number): LedgerWriter {
-  const w = createLedgerWriter({
-    brokers,
-    topic,
-    groupId,
-    store,
-    logger,
-    partitions: 3,
-    minBytes: 1,
-    maxWaitTimeInMs: 50,
-    processMetrics: false,
-    ...(dedupeWindow !== undefined ? { dedupeWindow } : {}),
-  });
-  open.push(w);
-  return w;
-}
-
-async function caughtUp(...writers: LedgerWriter[]): Promise<boolean> {
-  for (const w of writers) if (!(await w.lag()).every((l) => l.lag === 0)) return false;
-  return true;
-}
-
-async function metric(w: LedgerWriter, name: string): Promise<number> {
-  const m = (await w.registry.getMetricsAsJSON()).find((x) => x.name === name);
-  return (m?.values ?? []).reduce((sum, v) => sum + v.value, 0);
-}
-
-async function scanAll(origin: string): Promise<StoredRecord[]> {
-  const rows: StoredRecord[] = [];
-  for await (const r of store.scan(origin)) rows.push(r);
-  return rows;
+  return fx.startWriter(topic, groupId, dedupeWindow === undefined ? {} : { dedupeWindow });
 }
 
 /** Every log of the topic verifies; returns its rows, and checks count() = uniqExact(eventId) per log. */
@@ -100,7 +42,7 @@ async function verifiedRows(topic: string, partitions: number): Promise<StoredRe
   const all: StoredRecord[] = [];
   for (let p = 0; p < partitions; p++) {
     const origin = originFor(topic, p);
-    const v = await verifyLog({ origin, records: store.scan(origin) });
+    const v = await verifyLog({ origin, records: fx.store.scan(origin) });
     expect(v.ok, JSON.stringify(v.failure)).toBe(true);
     const rows = await scanAll(origin);
     expect(new Set(rows.map((r) => `${r.tenant}\n${r.eventId}`)).size).toBe(rows.length);
@@ -122,33 +64,22 @@ async function newTopic(partitions: number): Promise<{ tag: string; topic: strin
 }
 
 describe.runIf(run)('ledger writer duplicate window (real Kafka, real ClickHouse)', () => {
-  beforeAll(async () => {
-    store = createClickHouseLedgerStore({ url: clickhouseUrl, database });
-    await store.migrate();
-    await admin.connect();
-    await producer.connect();
-  });
-  afterAll(async () => {
-    await Promise.all(open.map((w) => w.close()));
-    await producer.disconnect();
-    await admin.disconnect();
-    await store?.close();
-    await dropDatabase();
-  });
+  beforeAll(() => fx.setup());
+  afterAll(() => fx.teardown());
 
   it('stores a retried request once: 200 events produced twice, and repeats inside one batch', async () => {
     const { tag, topic, groupId } = await newTopic(3);
     const events = Array.from({ length: 200 }, (_, i) => eventOf(tag, i));
     // Produced before the writer starts, so the repeats sit in the same fetch as their first copy.
     const pairs = Array.from({ length: 30 }, (_, k) => eventOf(tag, 1_000 + k)).flatMap((e) => [e, retried(e)]);
-    await produce(topic, [...events, ...pairs]);
+    await fx.produce(topic, [...events, ...pairs]);
     const w = startWriter(topic, groupId);
     await w.start();
     await until('first delivery', () => caughtUp(w));
     expect(await metric(w, 'phi_audit_writer_records_written_total')).toBe(230);
     expect(await metric(w, 'phi_audit_writer_duplicates_skipped_total')).toBe(30);
 
-    await produce(topic, events.map(retried));
+    await fx.produce(topic, events.map(retried));
     await until('the retry', () => caughtUp(w));
     expect(await metric(w, 'phi_audit_writer_records_written_total')).toBe(230);
     expect(await metric(w, 'phi_audit_writer_duplicates_skipped_total')).toBe(230);
@@ -168,7 +99,7 @@ describe.runIf(run)('ledger writer duplicate window (real Kafka, real ClickHouse
     const before = Array.from({ length: 150 }, (_, i) => eventOf(tag, i));
     const first = startWriter(topic, groupId);
     await first.start();
-    await produce(topic, before);
+    await fx.produce(topic, before);
     await until('first writer', () => caughtUp(first));
     await first.close();
 
@@ -176,7 +107,7 @@ describe.runIf(run)('ledger writer duplicate window (real Kafka, real ClickHouse
     await second.start();
     const fresh = Array.from({ length: 30 }, (_, i) => eventOf(tag, 500 + i));
     // Retries of pre-restart events interleaved with new ones.
-    await produce(
+    await fx.produce(
       topic,
       before.map(retried).flatMap((e, i) => (i % 5 === 0 ? [e, fresh[i / 5]!] : [e])),
     );
@@ -187,7 +118,7 @@ describe.runIf(run)('ledger writer duplicate window (real Kafka, real ClickHouse
     // A second member joins: both reload heads and windows after the rebalance.
     const third = startWriter(topic, groupId);
     await third.start();
-    await produce(
+    await fx.produce(
       topic,
       [...before, ...fresh].map((e) => retried(retried(e))),
     );
@@ -207,11 +138,11 @@ describe.runIf(run)('ledger writer duplicate window (real Kafka, real ClickHouse
     const events = Array.from({ length: 120 }, (_, i) => eventOf(tag, i));
     const w = startWriter(topic, groupId);
     await w.start();
-    await produce(topic, events);
+    await fx.produce(topic, events);
     await until('delivery', () => caughtUp(w));
     // The retries form the tail of every log's partition: above the head's source offset, so a
     // replay re-decides them through the window rather than the offset rule.
-    await produce(topic, events.map(retried));
+    await fx.produce(topic, events.map(retried));
     await until('retry', () => caughtUp(w));
     await w.close();
     const before = await verifiedRows(topic, 3);
@@ -234,11 +165,11 @@ describe.runIf(run)('ledger writer duplicate window (real Kafka, real ClickHouse
     const events = Array.from({ length: 60 }, (_, i) => eventOf(tag, i));
     const w = startWriter(topic, groupId, 50);
     await w.start();
-    await produce(topic, events);
+    await fx.produce(topic, events);
     await until('delivery', () => caughtUp(w));
     // Window = indexes 10..59: event 10 is the oldest still inside, event 9 fell out. (Order
     // matters: storing 9 again pushes 10 out of the window.)
-    await produce(topic, [retried(events[10]!), retried(events[59]!), retried(events[9]!)]);
+    await fx.produce(topic, [retried(events[10]!), retried(events[59]!), retried(events[9]!)]);
     await until('retries', () => caughtUp(w));
     let rows = await scanAll(origin);
     expect(rows.map((r) => r.eventId).slice(60)).toEqual([events[9]!.eventId]);
@@ -249,26 +180,14 @@ describe.runIf(run)('ledger writer duplicate window (real Kafka, real ClickHouse
     // i.e. events 11..59 and the second copy of 9; event 10 (index 10) is outside.
     const again = startWriter(topic, groupId, 50);
     await again.start();
-    await produce(topic, [retried(events[11]!), retried(events[9]!), retried(events[10]!)]);
+    await fx.produce(topic, [retried(events[11]!), retried(events[9]!), retried(events[10]!)]);
     await until('retries after restart', () => caughtUp(again));
     rows = await scanAll(origin);
     expect(rows.map((r) => r.eventId).slice(60)).toEqual([events[9]!.eventId, events[10]!.eventId]);
     expect(await metric(again, 'phi_audit_writer_duplicates_skipped_total')).toBe(2);
-    const v = await verifyLog({ origin, records: store.scan(origin) });
+    const v = await verifyLog({ origin, records: fx.store.scan(origin) });
     expect(v.ok, JSON.stringify(v.failure)).toBe(true);
     expect(v.records).toBe(62);
     await again.close();
   });
 });
-
-async function dropDatabase(): Promise<void> {
-  const u = new URL(clickhouseUrl);
-  const auth = Buffer.from(`${decodeURIComponent(u.username) || 'default'}:${decodeURIComponent(u.password)}`).toString(
-    'base64',
-  );
-  await fetch(`${u.protocol}//${u.host}/`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${auth}` },
-    body: `DROP DATABASE IF EXISTS ${database}`,
-  });
-}

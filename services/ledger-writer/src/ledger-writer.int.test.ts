@@ -1,29 +1,15 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { ensureTopic, originFor } from '@phi-audit/bus-kafka';
 import { verifyLog, type StoredRecord } from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
-import { createClickHouseLedgerStore, type ClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
-import { Kafka, logLevel, type Message } from 'kafkajs';
-import { pino } from 'pino';
+import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLedgerWriter, type LedgerWriter } from './ledger-writer.js';
+import type { LedgerWriter } from './ledger-writer.js';
+import { createWriterFixture } from './testing/writer-fixture.js';
 import { REJECTED_HEADERS, rejectedTopicOf } from './rejected-sink.js';
 
-const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
-const clickhouseUrl = process.env.CLICKHOUSE_URL ?? '';
-const run = (brokers.length > 0 && clickhouseUrl !== '') || process.env.CI === 'true';
-
-const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-const database = `lw_int_${randomBytes(6).toString('hex')}`;
-const kafka = new Kafka({
-  clientId: 'lw-int-test',
-  brokers: brokers.length ? brokers : ['127.0.0.1:1'],
-  logLevel: logLevel.NOTHING,
-});
-const admin = kafka.admin();
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-let store: ClickHouseLedgerStore;
-const open: LedgerWriter[] = [];
+const fx = createWriterFixture('lw_int');
+const { run, brokers, kafka, admin, producer, caughtUp, metric, scanAll, until } = fx;
 
 /** A valid event; tenant/user/patient vary so the logs mix tenants like a real topic. */
 function eventOf(tag: string, i: number, tenants: readonly string[]): AccessEvent {
@@ -42,59 +28,11 @@ function eventOf(tag: string, i: number, tenants: readonly string[]): AccessEven
   };
 }
 
-async function until(what: string, pred: () => Promise<boolean>, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function scanAll(origin: string): Promise<StoredRecord[]> {
-  const rows: StoredRecord[] = [];
-  for await (const r of store.scan(origin)) rows.push(r);
-  return rows;
-}
-
-function startWriter(topic: string, groupId: string): LedgerWriter {
-  const w = createLedgerWriter({
-    brokers,
-    topic,
-    groupId,
-    store,
-    logger,
-    partitions: 3,
-    minBytes: 1,
-    maxWaitTimeInMs: 50,
-    processMetrics: false,
-  });
-  open.push(w);
-  return w;
-}
-
-async function caughtUp(w: LedgerWriter): Promise<boolean> {
-  return (await w.lag()).every((l) => l.lag === 0);
-}
-
-async function metric(w: LedgerWriter, name: string): Promise<number> {
-  const m = (await w.registry.getMetricsAsJSON()).find((x) => x.name === name);
-  return (m?.values ?? []).reduce((sum, v) => sum + v.value, 0);
-}
+const startWriter = (topic: string, groupId: string): LedgerWriter => fx.startWriter(topic, groupId);
 
 describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
-  beforeAll(async () => {
-    store = createClickHouseLedgerStore({ url: clickhouseUrl, database });
-    await store.migrate();
-    await admin.connect();
-    await producer.connect();
-  });
-  afterAll(async () => {
-    await Promise.all(open.map((w) => w.close()));
-    await producer.disconnect();
-    await admin.disconnect();
-    await store?.close();
-    await dropDatabase();
-  });
+  beforeAll(() => fx.setup());
+  afterAll(() => fx.teardown());
 
   it('stores every event once per partition log, sets poison aside, and a full replay changes nothing', async () => {
     const tag = randomUUID().slice(0, 8);
@@ -131,7 +69,7 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
     await until('first writer to catch up', () => caughtUp(first));
 
     // Rows per tenant = events per tenant; nothing invented, nothing lost.
-    const counts = new Map((await store.countsByTenant()).map((c) => [c.tenant, c.records]));
+    const counts = new Map((await fx.store.countsByTenant()).map((c) => [c.tenant, c.records]));
     for (const t of tenants) expect(counts.get(t)).toBe(events.filter((e) => e.tenant === t).length);
     const before = new Map<string, StoredRecord[]>();
     const storedIds = new Set<string>();
@@ -141,7 +79,7 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
       before.set(origin, rows);
       expect(rows).toHaveLength(N / 3);
       for (const r of rows) storedIds.add(r.eventId);
-      const v = await verifyLog({ origin, records: store.scan(origin) });
+      const v = await verifyLog({ origin, records: fx.store.scan(origin) });
       expect(v.ok, JSON.stringify(v.failure)).toBe(true);
       expect(v.head.size).toBe(N / 3);
     }
@@ -194,7 +132,7 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
     await until('new events to be written', () => caughtUp(second));
     for (const p of [0, 1, 2]) {
       const origin = originFor(topic, p);
-      const v = await verifyLog({ origin, records: store.scan(origin) });
+      const v = await verifyLog({ origin, records: fx.store.scan(origin) });
       expect(v.ok, JSON.stringify(v.failure)).toBe(true);
       expect(v.head.size).toBe(N / 3 + 10);
     }
@@ -232,7 +170,7 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
     expect(writtenByB).toBeGreaterThan(0);
     for (const p of [0, 1, 2]) {
       const origin = originFor(topic, p);
-      const v = await verifyLog({ origin, records: store.scan(origin) });
+      const v = await verifyLog({ origin, records: fx.store.scan(origin) });
       expect(v.ok, JSON.stringify(v.failure)).toBe(true);
       expect(v.records).toBe(90);
     }
@@ -259,16 +197,4 @@ async function readAll(topic: string, count: number): Promise<{ value: Buffer; h
   } finally {
     await consumer.disconnect();
   }
-}
-
-async function dropDatabase(): Promise<void> {
-  const u = new URL(clickhouseUrl);
-  const auth = Buffer.from(`${decodeURIComponent(u.username) || 'default'}:${decodeURIComponent(u.password)}`).toString(
-    'base64',
-  );
-  await fetch(`${u.protocol}//${u.host}/`, {
-    method: 'POST',
-    headers: { authorization: `Basic ${auth}` },
-    body: `DROP DATABASE IF EXISTS ${database}`,
-  });
 }
