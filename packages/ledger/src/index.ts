@@ -14,3 +14,8 @@ export {
   type VerifyFailureKind,
   type VerifyLogOptions,
 } from './verify-log.js';
+export * from './merkle.js';
+export * from './proofs.js';
+export * from './tiles.js';
+export * from './signed-note.js';
+export * from './checkpoint.js';

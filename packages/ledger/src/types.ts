@@ -1,3 +1,6 @@
+import type { StoredCheckpoint } from './checkpoint.js';
+import type { Tile, TileId } from './tiles.js';
+
 /**
  * Types shared by the ledger writer, both stores and the verifier. No I/O here.
  */
@@ -40,6 +43,11 @@ export interface LogHead {
   lastSourceOffset: number;
 }
 
+/** A Merkle tile of one log, as the stores keep it (see tiles.ts). */
+export interface LogTile extends Tile {
+  origin: string;
+}
+
 /**
  * The store interface both adapters (ClickHouse, SQLite) implement.
  * `append` is all-or-nothing per call.
@@ -49,7 +57,34 @@ export interface LedgerStore {
   heads(): Promise<LogHead[]>;
   /** Head of one log (size 0 and genesis chain when it has no records). */
   head(origin: string): Promise<LogHead>;
-  append(records: readonly LedgerRecord[]): Promise<void>;
+  /**
+   * Stores records and, when given, the Merkle tiles they change (TileBuilder.takeChanged()).
+   * SQLite: one transaction for both. ClickHouse: the records in one insert, then the tiles in
+   * a second; tiles that lag their records after a crash are rebuilt by the writer on load
+   * (tileCoverage + scan), and never trusted by verification.
+   */
+  append(records: readonly LedgerRecord[], tiles?: readonly LogTile[]): Promise<void>;
+  /**
+   * Upserts tiles: per (origin, level, index) the widest version stored wins; a narrower or
+   * equal one never replaces it.
+   */
+  putTiles(tiles: readonly LogTile[]): Promise<void>;
+  /** The widest stored version of each requested tile of `origin`; absent ones are omitted; any order. */
+  readTiles(origin: string, ids: readonly TileId[]): Promise<LogTile[]>;
+  /** Leaves covered by the stored level-0 tiles of `origin`: max(index·256 + width), 0 when none. */
+  tileCoverage(origin: string): Promise<number>;
+  /** Stores a signed checkpoint (a duplicate of a stored one is harmless). */
+  putCheckpoint(checkpoint: StoredCheckpoint): Promise<void>;
+  /** Every stored checkpoint of `origin`, ascending size (then signedAt), as stored. */
+  checkpoints(origin: string): Promise<StoredCheckpoint[]>;
+  /** The stored checkpoint of `origin` with the largest size, or undefined. */
+  latestCheckpoint(origin: string): Promise<StoredCheckpoint | undefined>;
+  /** Origins that have at least one stored checkpoint, sorted. */
+  checkpointedLogs(): Promise<string[]>;
+  /** The stored rows of `origin` at these indexes (duplicates included), ascending index. */
+  recordsAt(origin: string, indexes: readonly number[]): Promise<StoredRecord[]>;
+  /** Stored rows of `tenant` whose eventId is one of `eventIds` (any source system, any log), by origin then index. */
+  recordsByEventId(tenant: string, eventIds: readonly string[]): Promise<StoredRecord[]>;
   /** Every stored row of a log in ascending index order, duplicates included, as stored. */
   scan(origin: string, options?: { fromIndex?: number }): AsyncIterable<StoredRecord>;
   /**
@@ -65,4 +100,20 @@ export interface LedgerStore {
 }
 
 /** The read side of a store that `phi-audit verify` needs. */
-export type VerifiableStore = Pick<LedgerStore, 'heads' | 'scan'>;
+export type VerifiableStore = Pick<
+  LedgerStore,
+  'heads' | 'scan' | 'checkpoints' | 'checkpointedLogs' | 'readTiles' | 'tileCoverage'
+>;
+
+/** The read side of a store that proofs and evidence bundles need. */
+export type ProofStore = Pick<
+  LedgerStore,
+  | 'heads'
+  | 'head'
+  | 'readTiles'
+  | 'latestCheckpoint'
+  | 'checkpoints'
+  | 'checkpointedLogs'
+  | 'recordsAt'
+  | 'recordsByEventId'
+>;

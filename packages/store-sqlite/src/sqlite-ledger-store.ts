@@ -12,6 +12,9 @@ import {
   type LedgerStore,
   type LogHead,
   type StoredRecord,
+  type LogTile,
+  type StoredCheckpoint,
+  type TileId,
 } from '@phi-audit/ledger';
 import { pino, type Logger } from 'pino';
 import { parseAccessQuery } from './access-queries.js';
@@ -266,6 +269,54 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
       this.#stmt.byUser.all(q.tenant, q.userId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit),
     );
     return Promise.resolve(rows.map(accessRowFromColumns));
+  }
+
+  // --- Merkle tiles, checkpoints and record lookups (issue 4): implemented by the store work. ---
+  async putTiles(tiles: readonly LogTile[]): Promise<void> {
+    void tiles;
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async readTiles(origin: string, ids: readonly TileId[]): Promise<LogTile[]> {
+    void origin;
+    void ids;
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async tileCoverage(origin: string): Promise<number> {
+    void origin;
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    void checkpoint;
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async checkpoints(origin: string): Promise<StoredCheckpoint[]> {
+    void origin;
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async latestCheckpoint(origin: string): Promise<StoredCheckpoint | undefined> {
+    void origin;
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async checkpointedLogs(): Promise<string[]> {
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async recordsAt(origin: string, indexes: readonly number[]): Promise<StoredRecord[]> {
+    void origin;
+    void indexes;
+    return Promise.reject(new Error('not implemented'));
+  }
+
+  async recordsByEventId(tenant: string, eventIds: readonly string[]): Promise<StoredRecord[]> {
+    void tenant;
+    void eventIds;
+    return Promise.reject(new Error('not implemented'));
   }
 
   /**
