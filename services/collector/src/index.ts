@@ -10,6 +10,8 @@ export {
 } from './errors.js';
 export {
   createIngestKey,
+  createAuditorKey,
+  roleOf,
   openIngestKeyStore,
   revokeIngestKey,
   listIngestKeys,
@@ -17,6 +19,7 @@ export {
   type IngestKeyEntry,
   type IngestKeyStore,
   type IngestPrincipal,
+  type KeyRole,
   type KeyStoreLogger,
 } from './ingest-keys.js';
 export { createCollectorLogger, collectorLoggerOptions, REDACT_PATHS } from './logger.js';

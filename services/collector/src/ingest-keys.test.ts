@@ -2,7 +2,14 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createIngestKey, listIngestKeys, openIngestKeyStore, revokeIngestKey } from './ingest-keys.js';
+import {
+  createAuditorKey,
+  createIngestKey,
+  listIngestKeys,
+  openIngestKeyStore,
+  revokeIngestKey,
+  roleOf,
+} from './ingest-keys.js';
 
 const quiet = { info() {}, warn() {}, error() {} };
 let dir: string;
@@ -73,5 +80,39 @@ describe('ingest keys', () => {
     await new Promise((r) => setTimeout(r, 60));
     expect(store.authenticate(a.key)?.keyId).toBe(a.keyId);
     expect(() => openIngestKeyStore({ file, logger: quiet })).toThrow(/not valid JSON/);
+  });
+
+  it('auditor keys read the ledger API only; ingest keys only ingest', async () => {
+    const ingest = await createIngestKey({ file, tenant: 'clinic-a', source: 'ehr-1' });
+    const auditor = await createAuditorKey({ file });
+    expect(auditor.key).toMatch(/^phia_[0-9a-f]{16}_[A-Za-z0-9_-]{43}$/);
+    const store = openIngestKeyStore({ file, logger: quiet, checkIntervalMs: 50 });
+    expect(store.authenticate(auditor.key)).toBeUndefined();
+    expect(store.authenticateAuditor(auditor.key)).toEqual({ keyId: auditor.keyId });
+    expect(store.authenticateAuditor(ingest.key)).toBeUndefined();
+    expect(store.authenticate(ingest.key)?.keyId).toBe(ingest.keyId);
+    const tampered = `${auditor.key.slice(0, -1)}${auditor.key.endsWith('A') ? 'B' : 'A'}`;
+    expect(store.authenticateAuditor(tampered)).toBeUndefined();
+    expect((await listIngestKeys({ file })).map(roleOf)).toEqual(['ingest', 'auditor']);
+    await revokeIngestKey({ file, keyId: auditor.keyId });
+    await new Promise((r) => setTimeout(r, 60));
+    expect(store.authenticateAuditor(auditor.key)).toBeUndefined();
+  });
+
+  it('reads key files written before roles existed as ingest keys', async () => {
+    await createIngestKey({ file, tenant: 'clinic-a', source: 'ehr-1' });
+    const legacy = JSON.parse(await readFile(file, 'utf8')) as { version: 1; keys: Record<string, unknown>[] };
+    for (const k of legacy.keys) delete k.role;
+    await writeFile(file, JSON.stringify(legacy));
+    const [entry] = await listIngestKeys({ file });
+    expect(entry && roleOf(entry)).toBe('ingest');
+  });
+
+  it('refuses an auditor entry that carries a tenant (a malformed file is not half-read)', async () => {
+    await createAuditorKey({ file });
+    const text = JSON.parse(await readFile(file, 'utf8')) as { version: 1; keys: Record<string, unknown>[] };
+    text.keys[0]!.tenant = 'clinic-a';
+    await writeFile(file, JSON.stringify(text));
+    await expect(listIngestKeys({ file })).rejects.toThrow(/malformed/);
   });
 });

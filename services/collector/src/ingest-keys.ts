@@ -9,17 +9,36 @@ import { AccessEventSchema } from '@phi-audit/schema';
 export const DEFAULT_KEYS_FILE = 'data/ingest-keys.json';
 
 /** The file's layout. Secrets are never stored, only their SHA-256. */
-const KeyEntrySchema = z.strictObject({
+const keyFields = {
   keyId: z.string().regex(/^[0-9a-f]{16}$/),
-  tenant: AccessEventSchema.shape.tenant,
-  source: AccessEventSchema.shape.source.shape.system,
   secretSha256: z.string().regex(/^[0-9a-f]{64}$/),
   createdAt: z.iso.datetime(),
   revokedAt: z.iso.datetime().optional(),
+};
+/** An ingest key: may only send events, for one tenant from one source system. `role` absent in older files. */
+const IngestEntrySchema = z.strictObject({
+  ...keyFields,
+  role: z.literal('ingest').optional(),
+  tenant: AccessEventSchema.shape.tenant,
+  source: AccessEventSchema.shape.source.shape.system,
 });
+/**
+ * An auditor key: may only read the ledger's verification API (log sizes, signed checkpoints,
+ * proofs: hashes, never event contents), installation-wide; it cannot send events.
+ */
+const AuditorEntrySchema = z.strictObject({ ...keyFields, role: z.literal('auditor') });
+const KeyEntrySchema = z.union([AuditorEntrySchema, IngestEntrySchema]);
 const KeyFileSchema = z.strictObject({ version: z.literal(1), keys: z.array(KeyEntrySchema) });
 
 export type IngestKeyEntry = z.infer<typeof KeyEntrySchema>;
+
+/** What a key may do. */
+export type KeyRole = 'ingest' | 'auditor';
+
+/** The role of a key-file entry (entries written before roles existed are ingest keys). */
+export function roleOf(entry: IngestKeyEntry): KeyRole {
+  return entry.role === 'auditor' ? 'auditor' : 'ingest';
+}
 
 /** What a valid key grants: events for one tenant from one source system. */
 export interface IngestPrincipal {
@@ -30,8 +49,13 @@ export interface IngestPrincipal {
 
 /** Authenticates ingest keys against the key file, reloading it when it changes. */
 export interface IngestKeyStore {
-  /** The key's principal, or undefined for a malformed, unknown or revoked key. Constant-time in the secret. */
+  /**
+   * The ingest key's principal, or undefined for a malformed, unknown, revoked or auditor key.
+   * Constant-time in the secret.
+   */
   authenticate(bearer: string): IngestPrincipal | undefined;
+  /** The auditor key's id, or undefined for anything but an active auditor key. Constant-time in the secret. */
+  authenticateAuditor(bearer: string): { keyId: string } | undefined;
   /** Number of active (unrevoked) keys currently loaded. */
   size(): number;
 }
@@ -149,8 +173,31 @@ export async function createIngestKey(options: {
     const keys = await readEntries(file);
     keys.push({
       keyId,
+      role: 'ingest',
       tenant,
       source,
+      secretSha256: hashSecret(secret).toString('hex'),
+      createdAt: new Date().toISOString(),
+    });
+    await writeEntries(file, keys);
+  });
+  return { key: `phia_${keyId}_${secret}`, keyId };
+}
+
+/**
+ * Creates an auditor key (read access to the ledger verification API, no ingest), appends its
+ * hash to `file` atomically and returns the key, shown once and never stored.
+ */
+export async function createAuditorKey(options: { file: string }): Promise<{ key: string; keyId: string }> {
+  const { file } = options;
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const keyId = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  await withFileLock(file, async () => {
+    const keys = await readEntries(file);
+    keys.push({
+      keyId,
+      role: 'auditor',
       secretSha256: hashSecret(secret).toString('hex'),
       createdAt: new Date().toISOString(),
     });
@@ -224,27 +271,39 @@ export function openIngestKeyStore(options: {
   load(true);
   lastCheck = Date.now();
 
+  /** The active entry the bearer proves possession of, or undefined. Same cost on every path. */
+  const entryFor = (bearer: string): IngestKeyEntry | undefined => {
+    const now = Date.now();
+    if (now - lastCheck >= checkIntervalMs) {
+      lastCheck = now;
+      try {
+        load(false);
+      } catch (error) {
+        logger.error(
+          { file, err: { message: (error as Error).message } },
+          'ingest key file could not be reloaded; keeping the previous keys',
+        );
+      }
+    }
+    const m = KEY_PATTERN.exec(bearer);
+    if (!m) return undefined;
+    const entry = byId.get(m[1]!);
+    const presented = hashSecret(m[2]!);
+    const expected = entry ? Buffer.from(entry.secretSha256, 'hex') : dummyHash;
+    const match = timingSafeEqual(presented, expected);
+    return entry && match ? entry : undefined;
+  };
+
   return {
     authenticate(bearer) {
-      const now = Date.now();
-      if (now - lastCheck >= checkIntervalMs) {
-        lastCheck = now;
-        try {
-          load(false);
-        } catch (error) {
-          logger.error(
-            { file, err: { message: (error as Error).message } },
-            'ingest key file could not be reloaded; keeping the previous keys',
-          );
-        }
-      }
-      const m = KEY_PATTERN.exec(bearer);
-      if (!m) return undefined;
-      const entry = byId.get(m[1]!);
-      const presented = hashSecret(m[2]!);
-      const expected = entry ? Buffer.from(entry.secretSha256, 'hex') : dummyHash;
-      const match = timingSafeEqual(presented, expected);
-      return entry && match ? { keyId: entry.keyId, tenant: entry.tenant, source: entry.source } : undefined;
+      const entry = entryFor(bearer);
+      return entry !== undefined && entry.role !== 'auditor'
+        ? { keyId: entry.keyId, tenant: entry.tenant, source: entry.source }
+        : undefined;
+    },
+    authenticateAuditor(bearer) {
+      const entry = entryFor(bearer);
+      return entry?.role === 'auditor' ? { keyId: entry.keyId } : undefined;
     },
     size() {
       return byId.size;

@@ -1,5 +1,12 @@
 import type { Command } from 'commander';
-import { createIngestKey, DEFAULT_KEYS_FILE, listIngestKeys, revokeIngestKey } from '@phi-audit/collector';
+import {
+  createAuditorKey,
+  createIngestKey,
+  DEFAULT_KEYS_FILE,
+  listIngestKeys,
+  revokeIngestKey,
+  roleOf,
+} from '@phi-audit/collector';
 import { KEYS_FILE, keysFileIn } from '@phi-audit/store-sqlite';
 
 interface KeysFileOption {
@@ -33,17 +40,39 @@ const DATA_HELP = `data directory of the embedded runtime: use <dir>/${KEYS_FILE
  * changes up within a second.
  */
 export function registerKeysCommand(program: Command): void {
-  const keys = program.command('keys').description('Manage collector ingest keys (one per tenant and source system)');
+  const keys = program
+    .command('keys')
+    .description('Manage API keys: ingest keys (one per tenant and source system) and auditor keys');
 
   keys
     .command('create')
-    .description('Create an ingest key; it is printed once and only its hash is stored')
-    .requiredOption('--tenant <tenant>', 'tenant the key may write events for')
-    .requiredOption('--source <system>', "source system the key belongs to (the events' source.system)")
+    .description('Create a key; it is printed once and only its hash is stored')
+    .option(
+      '--role <role>',
+      'ingest (send events; needs --tenant and --source) or auditor (read the ledger API)',
+      'ingest',
+    )
+    .option('--tenant <tenant>', 'ingest keys: tenant the key may write events for')
+    .option('--source <system>', "ingest keys: source system the key belongs to (the events' source.system)")
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
     .option('--data <dir>', DATA_HELP)
-    .action(async (options: KeysFileOption & { tenant: string; source: string }) => {
+    .action(async (options: KeysFileOption & { role: string; tenant?: string; source?: string }) => {
       const file = keysFile(options);
+      if (options.role === 'auditor') {
+        if (options.tenant !== undefined || options.source !== undefined) {
+          throw new Error('auditor keys are not bound to a tenant or source: omit --tenant and --source');
+        }
+        const { key, keyId } = await createAuditorKey({ file });
+        process.stdout.write(`${key}\n`);
+        process.stderr.write(
+          `Created auditor key ${keyId} in ${file}: it reads the ledger API (/v1/ledger: log sizes, signed checkpoints, proofs) and cannot send events. Store it now: it is not shown again.\n`,
+        );
+        return;
+      }
+      if (options.role !== 'ingest') throw new Error(`unknown role "${options.role}": use ingest or auditor`);
+      if (options.tenant === undefined || options.source === undefined) {
+        throw new Error('ingest keys need --tenant <tenant> and --source <system>');
+      }
       const { key, keyId } = await createIngestKey({ file, tenant: options.tenant, source: options.source });
       process.stdout.write(`${key}\n`);
       process.stderr.write(
@@ -54,20 +83,20 @@ export function registerKeysCommand(program: Command): void {
 
   keys
     .command('list')
-    .description('List ingest keys (ids, tenants, sources; never secrets)')
+    .description('List keys (ids, roles, tenants, sources; never secrets)')
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
     .option('--data <dir>', DATA_HELP)
     .action(async (options: KeysFileOption) => {
       for (const k of await listIngestKeys({ file: keysFile(options) })) {
         process.stdout.write(
-          `${k.keyId}\t${k.tenant}\t${k.source}\t${k.createdAt}\t${k.revokedAt === undefined ? 'active' : `revoked ${k.revokedAt}`}\n`,
+          `${k.keyId}\t${roleOf(k)}\t${k.role === 'auditor' ? '-' : k.tenant}\t${k.role === 'auditor' ? '-' : k.source}\t${k.createdAt}\t${k.revokedAt === undefined ? 'active' : `revoked ${k.revokedAt}`}\n`,
         );
       }
     });
 
   keys
     .command('revoke <keyId>')
-    .description('Revoke an ingest key; the collector rejects it within a second')
+    .description('Revoke a key; the running service rejects it within a second')
     .option('--keys-file <file>', `key file (default: $PHI_AUDIT_KEYS_FILE or ${DEFAULT_KEYS_FILE})`)
     .option('--data <dir>', DATA_HELP)
     .action(async (keyId: string, options: KeysFileOption) => {
