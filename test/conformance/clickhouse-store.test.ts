@@ -17,6 +17,7 @@ import {
 } from '../../packages/store-clickhouse/src/testing/clickhouse-test-database.js';
 import type { ConformanceHarness, TamperHooks } from './ledger-store-conformance.js';
 import { describeLedgerStoreConformance } from './ledger-store-conformance.js';
+import { describeMerkleStoreConformance } from './merkle-store-conformance.js';
 
 /** Sorting-key columns: a mutation cannot UPDATE them, so the attacker deletes and re-inserts the row. */
 const KEY_COLUMNS = new Set(['log', 'idx', 'tenant', 'patient_id', 'occurred_ms']);
@@ -121,4 +122,5 @@ const harness: ConformanceHarness = {
 
 describe.skipIf(url === undefined)('ClickHouse store (real server)', () => {
   describeLedgerStoreConformance('ClickHouse', harness);
+  describeMerkleStoreConformance('ClickHouse', harness);
 });

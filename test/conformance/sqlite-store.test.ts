@@ -10,6 +10,7 @@ import {
 } from '@phi-audit/store-sqlite';
 import type { ConformanceHarness, TamperHooks } from './ledger-store-conformance.js';
 import { describeLedgerStoreConformance } from './ledger-store-conformance.js';
+import { describeMerkleStoreConformance } from './merkle-store-conformance.js';
 
 const COLUMN = /^[a-z_]+$/;
 const NEXT_SEQ = '(SELECT coalesce(max(seq), 0) + 1 FROM access_log)';
@@ -81,3 +82,4 @@ const harness: ConformanceHarness = {
 };
 
 describeLedgerStoreConformance('SQLite', harness);
+describeMerkleStoreConformance('SQLite', harness);

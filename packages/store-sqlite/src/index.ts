@@ -12,5 +12,6 @@ export {
   type DerivedColumns,
   type StoredRow,
 } from './access-log-row.js';
+export { MAX_LOOKUP_KEYS } from './proof-rows.js';
 export { LATEST_SCHEMA_VERSION, MIGRATIONS, type Migration } from './migrations.js';
 export { SqliteLedgerStore, createSqliteLedgerStore, type SqliteLedgerStoreOptions } from './sqlite-ledger-store.js';

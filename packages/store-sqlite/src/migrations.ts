@@ -1,4 +1,4 @@
-import { CREATE_ACCESS_LOG } from './statements.js';
+import { CREATE_ACCESS_LOG, CREATE_PROOF_STORAGE } from './statements.js';
 
 /**
  * Versioned schema changes, applied in order, each exactly once and each in its own
@@ -15,6 +15,11 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: 'access_log and its indexes', statements: CREATE_ACCESS_LOG },
+  {
+    version: 2,
+    name: 'merkle_tiles, checkpoints and the (tenant, event_id) index',
+    statements: CREATE_PROOF_STORAGE,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -1,9 +1,11 @@
 import type Database from 'better-sqlite3';
 import type { AccessRowColumns } from '@phi-audit/ledger';
 import type { StoredRow } from './access-log-row.js';
+import type { CheckpointRow, TileParams, TileRow } from './proof-rows.js';
 import * as sql from './statements.js';
 
 type ScanRow = StoredRow & { idx_text: string; seq_text: string };
+type RecordRow = StoredRow & { seq: number };
 type RecentKeyRow = { idx: number; tenant: string; source_system: string; event_id: string };
 
 type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
@@ -21,6 +23,15 @@ export interface PreparedStatements {
   countsByTenant: Stmt<[], { tenant: string; records: number }>;
   byPatient: Stmt<[string, string, number, number, number], AccessRowColumns>;
   byUser: Stmt<[string, string, number, number, number], AccessRowColumns>;
+  upsertTile: Stmt<TileParams>;
+  tile: Stmt<[string, number, number], TileRow>;
+  tileCoverage: Stmt<[string], { leaves: number }>;
+  insertCheckpoint: Stmt<[CheckpointRow]>;
+  checkpoints: Stmt<[string], CheckpointRow>;
+  latestCheckpoint: Stmt<[string], CheckpointRow>;
+  checkpointedLogs: Stmt<[], { log: string }>;
+  recordsAt: Stmt<[string, number], RecordRow>;
+  recordsByEventId: Stmt<[string, string], RecordRow>;
 }
 
 /** Prepares every statement once per connection (better-sqlite3 statements are reusable). */
@@ -37,5 +48,14 @@ export function prepareStatements(db: Database.Database): PreparedStatements {
     countsByTenant: db.prepare<[], { tenant: string; records: number }>(sql.SELECT_COUNTS_BY_TENANT),
     byPatient: db.prepare<[string, string, number, number, number], AccessRowColumns>(sql.SELECT_ACCESSES_BY_PATIENT),
     byUser: db.prepare<[string, string, number, number, number], AccessRowColumns>(sql.SELECT_ACCESSES_BY_USER),
+    upsertTile: db.prepare<TileParams>(sql.UPSERT_TILE),
+    tile: db.prepare<[string, number, number], TileRow>(sql.SELECT_TILE),
+    tileCoverage: db.prepare<[string], { leaves: number }>(sql.SELECT_TILE_COVERAGE),
+    insertCheckpoint: db.prepare<[CheckpointRow]>(sql.INSERT_CHECKPOINT),
+    checkpoints: db.prepare<[string], CheckpointRow>(sql.SELECT_CHECKPOINTS),
+    latestCheckpoint: db.prepare<[string], CheckpointRow>(sql.SELECT_LATEST_CHECKPOINT),
+    checkpointedLogs: db.prepare<[], { log: string }>(sql.SELECT_CHECKPOINTED_LOGS),
+    recordsAt: db.prepare<[string, number], RecordRow>(sql.SELECT_RECORDS_AT),
+    recordsByEventId: db.prepare<[string, string], RecordRow>(sql.SELECT_RECORDS_BY_EVENT_ID),
   };
 }

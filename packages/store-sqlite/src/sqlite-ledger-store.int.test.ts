@@ -71,15 +71,23 @@ describe('SQLite ledger store (real files)', () => {
     await s.close();
     for (let i = 0; i < 2; i++) await open().close();
     const db = raw();
-    expect(db.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: LATEST_SCHEMA_VERSION }]);
+    expect(LATEST_SCHEMA_VERSION).toBe(2);
+    expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+    ]);
     const indexes = db
-      .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'access_log' ORDER BY name")
+      .prepare(
+        "SELECT tbl_name, name FROM sqlite_schema WHERE type = 'index' AND sql IS NOT NULL ORDER BY tbl_name, name",
+      )
       .all();
     expect(indexes).toEqual([
-      { name: 'access_log_by_event' },
-      { name: 'access_log_by_log' },
-      { name: 'access_log_by_patient' },
-      { name: 'access_log_by_user' },
+      { tbl_name: 'access_log', name: 'access_log_by_event' },
+      { tbl_name: 'access_log', name: 'access_log_by_log' },
+      { tbl_name: 'access_log', name: 'access_log_by_patient' },
+      { tbl_name: 'access_log', name: 'access_log_by_tenant_event' },
+      { tbl_name: 'access_log', name: 'access_log_by_user' },
+      { tbl_name: 'checkpoints', name: 'checkpoints_by_log' },
     ]);
     db.close();
     expect((await open().head(A)).size).toBe(3);

@@ -23,6 +23,18 @@ import { isStoreError, sqliteErrorCode, StoreError, type StoreErrorCode } from '
 import { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.js';
 import { openDatabase } from './open-database.js';
 import { prepareStatements, type PreparedStatements } from './prepared-statements.js';
+import {
+  assertText,
+  checkpointFromRow,
+  checkpointRow,
+  compareUtf8,
+  distinctEventIds,
+  distinctIndexes,
+  distinctTileIds,
+  tileFromRow,
+  tileParams,
+  type TileParams,
+} from './proof-rows.js';
 
 export interface SqliteLedgerStoreOptions {
   /** Path of the database file (embedded mode: `<data dir>/ledger.sqlite`). */
@@ -38,12 +50,6 @@ export interface SqliteLedgerStoreOptions {
 const SCAN_PAGE_ROWS = 1_000;
 const INT64_MAX = 2n ** 63n - 1n;
 
-function assertText(what: string, value: unknown): asserts value is string {
-  if (typeof value !== 'string' || !value.isWellFormed()) {
-    throw new StoreError('STORE_INVALID_VALUE', `${what} must be a well-formed string`);
-  }
-}
-
 /**
  * The ledger store on one SQLite file (embedded mode). Synchronous underneath (better-sqlite3);
  * the async LedgerStore methods wrap the same calls. One instance owns one connection;
@@ -56,7 +62,7 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
   readonly #logger: Logger;
   readonly #db: Database.Database;
   readonly #stmt: PreparedStatements;
-  readonly #insertAll: (rows: readonly unknown[][]) => void;
+  readonly #write: (rows: readonly unknown[][], tiles: readonly TileParams[]) => void;
   #closed = false;
 
   constructor(options: SqliteLedgerStoreOptions) {
@@ -70,12 +76,14 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
       readonly: this.#readonly,
     });
     this.#stmt = prepareStatements(this.#db);
-    const insert = this.#stmt.insert;
-    const insertAll = this.#db.transaction((rows: readonly unknown[][]) => {
+    const { insert, upsertTile } = this.#stmt;
+    // Records and tiles in one transaction: a tile that fails rolls the records back with it.
+    const write = this.#db.transaction((rows: readonly unknown[][], tiles: readonly TileParams[]) => {
       for (const row of rows) insert.run(row);
+      for (const tile of tiles) upsertTile.run(...tile);
     });
     // IMMEDIATE: take the write lock up front rather than upgrading a read lock mid-transaction.
-    this.#insertAll = (rows) => insertAll.immediate(rows);
+    this.#write = (rows, tiles) => write.immediate(rows, tiles);
     this.#logger.debug({ file: this.file, readonly: this.#readonly }, 'opened ledger database');
   }
 
@@ -100,47 +108,70 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
     }
   }
 
-  /**
-   * Inserts `records` in ONE transaction: all of them or none, durable when this returns.
-   * Every record is checked first (STORE_INVALID_RECORD). Throws STORE_FULL when the disk or
-   * max_page_count is exhausted, STORE_INSERT_FAILED for any other failure (including a
-   * source offset already stored: it is the row's `seq`), STORE_READONLY on a read-only store.
-   * `derived[i]`, when given, are deriveColumns() of the schema-valid event whose canonical
-   * JSON is `records[i].eventJson` (see rowFromRecord): that eventJson is not parsed again.
-   */
-  appendSync(records: readonly LedgerRecord[], derived?: readonly DerivedColumns[]): void {
+  #assertWritable(): void {
     this.#assertOpen();
     if (this.#readonly) throw new StoreError('STORE_READONLY', `the ledger ${this.file} was opened read-only`);
-    if (records.length === 0) return;
+  }
+
+  /**
+   * Runs one write transaction; maps SQLITE_FULL to STORE_FULL (`what` names what was not
+   * stored) and any other failure to STORE_INSERT_FAILED. Nothing of it is stored on failure.
+   */
+  #writeOrFail(what: string, rows: readonly unknown[][], tiles: readonly TileParams[]): void {
+    try {
+      this.#write(rows, tiles);
+    } catch (err) {
+      const code = sqliteErrorCode(err);
+      if (code === 'SQLITE_FULL') {
+        this.#logger.error(
+          { code: 'STORE_FULL', records: rows.length, tiles: tiles.length },
+          'ledger full: not stored',
+        );
+        throw new StoreError(
+          'STORE_FULL',
+          `the ledger ${this.file} is full (disk or max_page_count): none of ${what} was stored`,
+          { cause: err },
+        );
+      }
+      const detail = code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? ' (a source offset is already stored)' : '';
+      throw this.#fail('STORE_INSERT_FAILED', `insert of ${what}${detail}`, err);
+    }
+  }
+
+  /**
+   * Inserts `records`, and upserts the Merkle `tiles` they change (widest version wins, see
+   * putTiles), in ONE transaction: all of it or none, durable when this returns. Every record
+   * and tile is checked first (STORE_INVALID_RECORD, STORE_INVALID_VALUE). Throws STORE_FULL when
+   * the disk or max_page_count is exhausted, STORE_INSERT_FAILED for any other failure
+   * (including a source offset already stored: it is the row's `seq`), STORE_READONLY on a
+   * read-only store. `derived[i]`, when given, are deriveColumns() of the schema-valid event
+   * whose canonical JSON is `records[i].eventJson` (see rowFromRecord): that eventJson is not
+   * parsed again.
+   */
+  appendSync(
+    records: readonly LedgerRecord[],
+    derived?: readonly DerivedColumns[],
+    tiles: readonly LogTile[] = [],
+  ): void {
+    this.#assertWritable();
     if (derived !== undefined && derived.length !== records.length) {
       throw new StoreError('STORE_INVALID_VALUE', 'derived columns must be given for every record or for none');
     }
+    if (!Array.isArray(tiles)) throw new StoreError('STORE_INVALID_VALUE', 'tiles must be an array');
     const rows = records.map((record, i) => {
       const row = rowFromRecord(record, derived?.[i]);
       const params: unknown[] = [row.source_offset];
       for (const column of ACCESS_LOG_COLUMNS) params.push(row[column]);
       return params;
     });
-    try {
-      this.#insertAll(rows);
-    } catch (err) {
-      const code = sqliteErrorCode(err);
-      if (code === 'SQLITE_FULL') {
-        this.#logger.error({ code: 'STORE_FULL', records: rows.length }, 'ledger full: batch not stored');
-        throw new StoreError(
-          'STORE_FULL',
-          `the ledger ${this.file} is full (disk or max_page_count): none of the ${rows.length} records was stored`,
-          { cause: err },
-        );
-      }
-      const detail = code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ? ' (a source offset is already stored)' : '';
-      throw this.#fail('STORE_INSERT_FAILED', `insert of ${rows.length} records${detail}`, err);
-    }
+    const tileRows = tiles.map(tileParams);
+    if (rows.length === 0 && tileRows.length === 0) return;
+    this.#writeOrFail(`${rows.length} records and ${tileRows.length} tiles`, rows, tileRows);
   }
 
-  /** LedgerStore.append: appendSync behind a promise. */
-  async append(records: readonly LedgerRecord[]): Promise<void> {
-    this.appendSync(records);
+  /** LedgerStore.append: appendSync (records and tiles in one transaction) behind a promise. */
+  async append(records: readonly LedgerRecord[], tiles?: readonly LogTile[]): Promise<void> {
+    this.appendSync(records, undefined, tiles);
     return Promise.resolve();
   }
 
@@ -271,52 +302,128 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
     return Promise.resolve(rows.map(accessRowFromColumns));
   }
 
-  // --- Merkle tiles, checkpoints and record lookups (issue 4): implemented by the store work. ---
+  /**
+   * Upserts tiles in one transaction: per (origin, level, index) the widest version wins; an
+   * equal or narrower one is ignored (the tree only grows, so it holds nothing new). Throws
+   * STORE_INVALID_VALUE for a malformed tile (nothing stored), STORE_FULL, STORE_INSERT_FAILED
+   * or STORE_READONLY.
+   */
   async putTiles(tiles: readonly LogTile[]): Promise<void> {
-    void tiles;
-    return Promise.reject(new Error('not implemented'));
+    this.#assertWritable();
+    if (!Array.isArray(tiles)) throw new StoreError('STORE_INVALID_VALUE', 'tiles must be an array');
+    const tileRows = tiles.map(tileParams);
+    if (tileRows.length > 0) this.#writeOrFail(`${tileRows.length} tiles`, [], tileRows);
+    return Promise.resolve();
   }
 
+  /**
+   * The stored (widest) version of each distinct requested tile of `origin`, absent ones
+   * omitted, in request order; one primary-key seek per tile in one read transaction. Throws
+   * STORE_INVALID_VALUE for a malformed id or more than MAX_LOOKUP_KEYS ids.
+   */
   async readTiles(origin: string, ids: readonly TileId[]): Promise<LogTile[]> {
-    void origin;
-    void ids;
-    return Promise.reject(new Error('not implemented'));
+    assertText('origin', origin);
+    const wanted = distinctTileIds(ids);
+    if (wanted.length === 0) return Promise.resolve([]);
+    return Promise.resolve(
+      this.#read('reading Merkle tiles', () =>
+        this.#db.transaction(() => {
+          const out: LogTile[] = [];
+          for (const id of wanted) {
+            const row = this.#stmt.tile.get(origin, id.level, id.index);
+            if (row !== undefined) out.push(tileFromRow(origin, row));
+          }
+          return out;
+        })(),
+      ),
+    );
   }
 
+  /** Leaves covered by the stored level-0 tiles of `origin`: max(index·256 + width), 0 when none. */
   async tileCoverage(origin: string): Promise<number> {
-    void origin;
-    return Promise.reject(new Error('not implemented'));
+    assertText('origin', origin);
+    return Promise.resolve(
+      this.#read('reading the tile coverage', () => this.#stmt.tileCoverage.get(origin)?.leaves ?? 0),
+    );
   }
 
+  /**
+   * Stores a signed checkpoint; an exact duplicate of a stored one (a retried put) is skipped.
+   * The note is kept as given, not opened: verification does that against trusted keys. Throws
+   * STORE_INVALID_VALUE (malformed fields), STORE_FULL, STORE_INSERT_FAILED or STORE_READONLY.
+   */
   async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    void checkpoint;
-    return Promise.reject(new Error('not implemented'));
+    this.#assertWritable();
+    const row = checkpointRow(checkpoint);
+    try {
+      this.#stmt.insertCheckpoint.run(row);
+    } catch (err) {
+      if (sqliteErrorCode(err) === 'SQLITE_FULL') {
+        throw new StoreError('STORE_FULL', `the ledger ${this.file} is full: the checkpoint was not stored`, {
+          cause: err,
+        });
+      }
+      throw this.#fail('STORE_INSERT_FAILED', 'storing a checkpoint', err);
+    }
+    return Promise.resolve();
   }
 
+  /** Every stored checkpoint of `origin`, ascending size, then signedAt, then insertion order; as stored. */
   async checkpoints(origin: string): Promise<StoredCheckpoint[]> {
-    void origin;
-    return Promise.reject(new Error('not implemented'));
+    assertText('origin', origin);
+    const rows = this.#read('reading checkpoints', () => this.#stmt.checkpoints.all(origin));
+    return Promise.resolve(rows.map(checkpointFromRow));
   }
 
+  /** The stored checkpoint of `origin` with the largest size (the last one `checkpoints` returns), or undefined. */
   async latestCheckpoint(origin: string): Promise<StoredCheckpoint | undefined> {
-    void origin;
-    return Promise.reject(new Error('not implemented'));
+    assertText('origin', origin);
+    const row = this.#read('reading the latest checkpoint', () => this.#stmt.latestCheckpoint.get(origin));
+    return Promise.resolve(row === undefined ? undefined : checkpointFromRow(row));
   }
 
+  /** Origins with at least one stored checkpoint, in byte order. */
   async checkpointedLogs(): Promise<string[]> {
-    return Promise.reject(new Error('not implemented'));
+    const rows = this.#read('listing checkpointed logs', () => this.#stmt.checkpointedLogs.all());
+    return Promise.resolve(rows.map((r) => r.log));
   }
 
+  /**
+   * The stored rows of `origin` at the distinct `indexes`, ascending index, duplicates of an
+   * index in insertion order; missing indexes yield nothing. Each carries `columnMismatch` like
+   * scan. Throws STORE_INVALID_VALUE for an index that is not a non-negative safe integer or
+   * more than MAX_LOOKUP_KEYS indexes.
+   */
   async recordsAt(origin: string, indexes: readonly number[]): Promise<StoredRecord[]> {
-    void origin;
-    void indexes;
-    return Promise.reject(new Error('not implemented'));
+    assertText('origin', origin);
+    const wanted = distinctIndexes(indexes);
+    if (wanted.length === 0) return Promise.resolve([]);
+    return Promise.resolve(
+      this.#read('reading records by index', () =>
+        this.#db.transaction(() => wanted.flatMap((index) => this.#stmt.recordsAt.all(origin, index)))(),
+      ).map(storedRecordFromRow),
+    );
   }
 
+  /**
+   * Stored rows of `tenant` whose event id is one of `eventIds` (any source system, any log),
+   * by origin (byte order), then index, then insertion order. Each carries `columnMismatch`
+   * like scan. Throws STORE_INVALID_VALUE for a malformed tenant or id, or more than
+   * MAX_LOOKUP_KEYS ids.
+   */
   async recordsByEventId(tenant: string, eventIds: readonly string[]): Promise<StoredRecord[]> {
-    void tenant;
-    void eventIds;
-    return Promise.reject(new Error('not implemented'));
+    assertText('tenant', tenant);
+    const wanted = distinctEventIds(eventIds);
+    if (wanted.length === 0) return Promise.resolve([]);
+    const rows = this.#read('reading records by event id', () =>
+      this.#db.transaction(() => wanted.flatMap((eventId) => this.#stmt.recordsByEventId.all(tenant, eventId)))(),
+    );
+    // Sorted here rather than in SQL: each id is its own index seek. Values as stored, so compare defensively.
+    rows.sort(
+      (a, b) =>
+        compareUtf8(String(a.log), String(b.log)) || Number(a.idx) - Number(b.idx) || Number(a.seq) - Number(b.seq),
+    );
+    return Promise.resolve(rows.map(storedRecordFromRow));
   }
 
   /**

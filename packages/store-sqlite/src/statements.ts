@@ -110,3 +110,77 @@ LIMIT ?`;
 }
 export const SELECT_ACCESSES_BY_PATIENT = selectAccesses('patient_id');
 export const SELECT_ACCESSES_BY_USER = selectAccesses('user_id');
+
+/**
+ * Migration 2: Merkle tiles, signed checkpoints, and the event-id lookup proofs need.
+ */
+export const CREATE_PROOF_STORAGE = [
+  /*
+   * One row per tile (C2SP tlog-tiles, height 8): `hashes` is exactly the `width` node hashes
+   * concatenated (width × 32 bytes). Upserted keeping the widest version, so a tile only ever
+   * grows. Tiles are a cache for proofs: verification recomputes them from the records and never
+   * trusts them, so a primary key (which lets an upsert replace a narrower row) hides nothing.
+   * The CHECKs restate the store's validation for anything else writing the file.
+   */
+  `CREATE TABLE merkle_tiles (
+    log TEXT NOT NULL,
+    level INTEGER NOT NULL CHECK (level >= 0),
+    tile_index INTEGER NOT NULL CHECK (tile_index >= 0),
+    width INTEGER NOT NULL CHECK (width BETWEEN 1 AND 256),
+    hashes BLOB NOT NULL CHECK (length(hashes) = width * 32),
+    PRIMARY KEY (log, level, tile_index)
+) STRICT, WITHOUT ROWID`,
+  /*
+   * Signed checkpoints, as signed (the note) plus the parsed fields for lookups. No UNIQUE,
+   * deliberately, like access_log: a forged or altered checkpoint must sit beside the genuine
+   * one where verification finds it, rather than be silently rejected or replace it. An
+   * identical duplicate (a retried put) is skipped by the insert itself and harmless anyway.
+   */
+  `CREATE TABLE checkpoints (
+    log TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    root TEXT NOT NULL,
+    note TEXT NOT NULL,
+    signed_ms INTEGER NOT NULL
+) STRICT`,
+  'CREATE INDEX checkpoints_by_log ON checkpoints (log, size)',
+  // recordsByEventId asks by tenant and event id across source systems: access_log_by_event leads with source_system.
+  'CREATE INDEX access_log_by_tenant_event ON access_log (tenant, event_id)',
+] as const;
+
+/** Keeps the widest version of a tile: an equal or narrower one never replaces it. Positional: log, level, index, width, hashes. */
+export const UPSERT_TILE = `INSERT INTO merkle_tiles (log, level, tile_index, width, hashes) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (log, level, tile_index) DO UPDATE SET width = excluded.width, hashes = excluded.hashes
+WHERE excluded.width > merkle_tiles.width`;
+
+export const SELECT_TILE = `SELECT level, tile_index, hashes FROM merkle_tiles WHERE log = ? AND level = ? AND tile_index = ?`;
+
+/** Leaves covered by the level-0 tiles: max(index·256 + width), 0 when none. */
+export const SELECT_TILE_COVERAGE = `SELECT coalesce(max(tile_index * 256 + width), 0) AS leaves
+FROM merkle_tiles WHERE log = ? AND level = 0`;
+
+/** Skips an exact duplicate of a stored checkpoint (a retried put); anything else is stored beside what is there. */
+export const INSERT_CHECKPOINT = `INSERT INTO checkpoints (log, size, root, note, signed_ms)
+SELECT @log, @size, @root, @note, @signed_ms
+WHERE NOT EXISTS (
+    SELECT 1 FROM checkpoints
+    WHERE log = @log AND size = @size AND root = @root AND note = @note AND signed_ms = @signed_ms
+)`;
+
+/** Ties (same size and signing time: only tampering makes those) in insertion order. */
+export const SELECT_CHECKPOINTS = `SELECT log, size, root, note, signed_ms FROM checkpoints
+WHERE log = ? ORDER BY size, signed_ms, rowid`;
+
+/** The last row SELECT_CHECKPOINTS would return. */
+export const SELECT_LATEST_CHECKPOINT = `SELECT log, size, root, note, signed_ms FROM checkpoints
+WHERE log = ? ORDER BY size DESC, signed_ms DESC, rowid DESC LIMIT 1`;
+
+export const SELECT_CHECKPOINTED_LOGS = 'SELECT DISTINCT log FROM checkpoints ORDER BY log';
+
+/** The rows at one index of a log, duplicates in insertion order. */
+export const SELECT_RECORDS_AT = `SELECT seq, ${ACCESS_LOG_COLUMNS.join(', ')} FROM access_log
+WHERE log = ? AND idx = ? ORDER BY seq`;
+
+/** The rows of one tenant with one event id, any source system and log (uses access_log_by_tenant_event). */
+export const SELECT_RECORDS_BY_EVENT_ID = `SELECT seq, ${ACCESS_LOG_COLUMNS.join(', ')} FROM access_log
+WHERE tenant = ? AND event_id = ?`;
