@@ -27,11 +27,29 @@ import { parseConnectionOptions, type ConnectionOptions } from './connection-opt
 import { clickHouseErrorCode, isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 import { MIGRATIONS } from './migrations.js';
 import {
+  checkLookupSize,
+  checkpointFromRow,
+  checkText,
+  checkTileId,
+  checkUInt,
+  MAX_LOOKUP_KEYS,
+  rowFromCheckpoint,
+  rowFromTile,
+  tileFromRow,
+  tileKey,
+  widestPerTile,
+  type CheckpointRow,
+  type MerkleTileRow,
+  type MerkleTileRowText,
+} from './merkle-rows.js';
+import {
   insertSettingsFor,
+  lookupSettingsFor,
   MAX_APPEND_BYTES,
   MAX_APPEND_ROWS,
   READ_SETTINGS,
   SCAN_SETTINGS,
+  type SettingValue,
 } from './query-settings.js';
 import * as sql from './statements.js';
 
@@ -100,10 +118,18 @@ export class ClickHouseLedgerStore implements LedgerStore {
     });
   }
 
-  async #select<T>(query: string, what: string): Promise<T[]> {
+  async #select<T>(
+    query: string,
+    what: string,
+    options: { settings?: Readonly<Record<string, SettingValue>> } = {},
+  ): Promise<T[]> {
     this.#assertOpen();
     try {
-      const rs = await this.#client.query({ query, format: 'JSONEachRow', clickhouse_settings: { ...READ_SETTINGS } });
+      const rs = await this.#client.query({
+        query,
+        format: 'JSONEachRow',
+        clickhouse_settings: { ...(options.settings ?? READ_SETTINGS) },
+      });
       return await rs.json<T>();
     } catch (err) {
       throw this.#fail('STORE_QUERY_FAILED', what, err);
@@ -200,9 +226,31 @@ export class ClickHouseLedgerStore implements LedgerStore {
    * MAX_APPEND_BYTES of JSON is STORE_BATCH_TOO_LARGE; a failed insert is
    * STORE_INSERT_FAILED and stored nothing. Does not deduplicate: after a failure whose
    * outcome is unknown (timeout), re-read the head before retrying.
+   *
+   * `tiles` (the Merkle tiles the records change) are checked with the records, before
+   * anything is written (STORE_INVALID_VALUE: neither is stored), and stored AFTER the records
+   * as putTiles stores them: ClickHouse has no transaction spanning two tables. When that second
+   * step fails the records are stored and the error is STORE_TILES_NOT_STORED; the tiles then
+   * lag their records, which the writer repairs when it loads the log (tileCoverage + scan) and
+   * verification never trusts. Records without tiles (tiles only) are a plain putTiles.
    */
-  async append(records: readonly LedgerRecord[]): Promise<void> {
+  async append(records: readonly LedgerRecord[], tiles?: readonly LogTile[]): Promise<void> {
     this.#assertOpen();
+    const tileRows = tiles === undefined ? [] : this.#tileRows(tiles);
+    await this.#appendRecords(records);
+    try {
+      await this.#putTileRows(tileRows);
+    } catch (err) {
+      if (records.length === 0) throw err;
+      throw new StoreError(
+        'STORE_TILES_NOT_STORED',
+        `the ${records.length} records were stored but their Merkle tiles were not; the tiles are rebuilt when the log is next loaded`,
+        { cause: err },
+      );
+    }
+  }
+
+  async #appendRecords(records: readonly LedgerRecord[]): Promise<void> {
     if (records.length === 0) return;
     if (records.length > MAX_APPEND_ROWS) {
       throw new StoreError(
@@ -232,11 +280,7 @@ export class ClickHouseLedgerStore implements LedgerStore {
       });
     } catch (err) {
       // Nothing was stored, whether the version check or the insert failed.
-      throw this.#fail(
-        'STORE_INSERT_FAILED',
-        `insert of ${rows.length} records`,
-        isStoreError(err) ? (err.cause ?? err) : err,
-      );
+      throw this.#fail('STORE_INSERT_FAILED', `insert of ${rows.length} records`, storeCause(err));
     }
   }
 
@@ -367,52 +411,186 @@ export class ClickHouseLedgerStore implements LedgerStore {
     return rows.map(accessRowFromText);
   }
 
-  // --- Merkle tiles, checkpoints and record lookups (issue 4): implemented by the store work. ---
+  /**
+   * Stores the tiles, widest version per tile: per (origin, level, index) a tile is inserted only
+   * when it is wider than the widest stored one (one width lookup per origin first; within the
+   * call the widest, first among equals, is kept), so an equal or narrower version never replaces
+   * the stored one. Every tile is checked before anything is written (STORE_INVALID_VALUE); more
+   * than MAX_LOOKUP_KEYS tiles is STORE_BATCH_TOO_LARGE. Not atomic across tiles: the rows go in
+   * inserts of at most TILES_PER_INSERT, and a failure (STORE_INSERT_FAILED) may leave some
+   * stored, which is harmless (each tile is an independent upsert; lagging tiles are rebuilt).
+   */
   async putTiles(tiles: readonly LogTile[]): Promise<void> {
-    void tiles;
-    return Promise.reject(new Error('not implemented'));
+    this.#assertOpen();
+    await this.#putTileRows(this.#tileRows(tiles));
   }
 
+  /** Checked rows of `tiles`, before anything is written. */
+  #tileRows(tiles: readonly LogTile[]): MerkleTileRow[] {
+    if (!Array.isArray(tiles)) throw new StoreError('STORE_INVALID_VALUE', 'tiles must be an array');
+    if (tiles.length > MAX_LOOKUP_KEYS) {
+      throw new StoreError(
+        'STORE_BATCH_TOO_LARGE',
+        `${tiles.length} tiles exceed the ${MAX_LOOKUP_KEYS} one call may store`,
+      );
+    }
+    return tiles.map(rowFromTile);
+  }
+
+  async #putTileRows(rows: readonly MerkleTileRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const widest = widestPerTile(rows);
+    const byOrigin = new Map<string, MerkleTileRow[]>();
+    for (const row of widest) {
+      const rowsOfLog = byOrigin.get(row.log);
+      if (rowsOfLog === undefined) byOrigin.set(row.log, [row]);
+      else rowsOfLog.push(row);
+    }
+    const wider: MerkleTileRow[] = [];
+    for (const [origin, candidates] of byOrigin) {
+      const query = sql.selectTileWidths(
+        this.database,
+        origin,
+        candidates.map((r) => ({ level: r.level, index: r.tile_index })),
+      );
+      const stored = new Map(
+        (
+          await this.#select<Omit<MerkleTileRowText, 'widest_hashes'>>(query, 'reading stored tile widths', {
+            settings: lookupSettingsFor(Buffer.byteLength(query)),
+          })
+        ).map((r) => [tileKey(origin, Number(r.level), Number(r.tile_index)), Number(r.widest_width)]),
+      );
+      for (const row of candidates) {
+        if (row.width > (stored.get(tileKey(origin, row.level, row.tile_index)) ?? 0)) wider.push(row);
+      }
+    }
+    for (let i = 0; i < wider.length; i += TILES_PER_INSERT) {
+      const chunk = wider.slice(i, i + TILES_PER_INSERT);
+      try {
+        await this.#client.insert({
+          table: sql.merkleTilesTable(this.database),
+          columns: [...sql.MERKLE_TILE_COLUMNS],
+          values: chunk,
+          format: 'JSONEachRow',
+          clickhouse_settings: insertSettingsFor(await this.#serverVersion()),
+        });
+      } catch (err) {
+        throw this.#fail('STORE_INSERT_FAILED', `insert of ${chunk.length} Merkle tiles`, storeCause(err));
+      }
+    }
+  }
+
+  /**
+   * The widest stored version of each of `ids` of `origin` (absent ones omitted, each tile
+   * once, any order), in one query. More than MAX_LOOKUP_KEYS ids, a malformed id or origin is
+   * STORE_INVALID_VALUE; a stored tile that is not well-formed hex of its width is
+   * STORE_QUERY_FAILED (written by something other than this store).
+   */
   async readTiles(origin: string, ids: readonly TileId[]): Promise<LogTile[]> {
-    void origin;
-    void ids;
-    return Promise.reject(new Error('not implemented'));
+    this.#assertOpen();
+    checkText(origin, 'origin');
+    checkLookupSize(ids, 'tile ids');
+    const checked = ids.map(checkTileId);
+    if (checked.length === 0) return [];
+    const query = sql.selectTiles(this.database, origin, checked);
+    const rows = await this.#select<MerkleTileRowText>(query, 'reading Merkle tiles', {
+      settings: lookupSettingsFor(Buffer.byteLength(query)),
+    });
+    return rows.map((row) => tileFromRow(origin, row));
   }
 
+  /** Leaves covered by the stored level-0 tiles of `origin`: max(index·256 + width), 0 when none. */
   async tileCoverage(origin: string): Promise<number> {
-    void origin;
-    return Promise.reject(new Error('not implemented'));
+    checkText(origin, 'origin');
+    const [row] = await this.#select<{ coverage: string }>(
+      sql.selectTileCoverage(this.database, origin),
+      'reading tile coverage',
+    );
+    return Number(row?.coverage ?? 0);
   }
 
+  /**
+   * Stores a signed checkpoint as one row. A retried put of the same checkpoint adds an
+   * identical row, which reads collapse; a different checkpoint of the same size is kept beside
+   * the first. Throws STORE_INVALID_VALUE for a malformed checkpoint (rowFromCheckpoint),
+   * STORE_INSERT_FAILED when the insert fails.
+   */
   async putCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    void checkpoint;
-    return Promise.reject(new Error('not implemented'));
+    this.#assertOpen();
+    const row = rowFromCheckpoint(checkpoint);
+    try {
+      await this.#client.insert({
+        table: sql.checkpointsTable(this.database),
+        columns: [...sql.CHECKPOINT_COLUMNS],
+        values: [row],
+        format: 'JSONEachRow',
+        clickhouse_settings: insertSettingsFor(await this.#serverVersion()),
+      });
+    } catch (err) {
+      throw this.#fail('STORE_INSERT_FAILED', 'insert of a checkpoint', storeCause(err));
+    }
   }
 
+  /** Every distinct stored checkpoint of `origin`, ascending size, then signing time. */
   async checkpoints(origin: string): Promise<StoredCheckpoint[]> {
-    void origin;
-    return Promise.reject(new Error('not implemented'));
+    checkText(origin, 'origin');
+    const rows = await this.#select<CheckpointRow>(sql.selectCheckpoints(this.database, origin), 'reading checkpoints');
+    return rows.map(checkpointFromRow);
   }
 
+  /** The stored checkpoint of `origin` with the largest size (the latest signed among those), or undefined. */
   async latestCheckpoint(origin: string): Promise<StoredCheckpoint | undefined> {
-    void origin;
-    return Promise.reject(new Error('not implemented'));
+    checkText(origin, 'origin');
+    const [row] = await this.#select<CheckpointRow>(
+      sql.selectLatestCheckpoint(this.database, origin),
+      'reading the latest checkpoint',
+    );
+    return row === undefined ? undefined : checkpointFromRow(row);
   }
 
+  /** Origins with at least one stored checkpoint, in byte order. */
   async checkpointedLogs(): Promise<string[]> {
-    return Promise.reject(new Error('not implemented'));
+    const rows = await this.#select<{ log: string }>(
+      sql.selectCheckpointedLogs(this.database),
+      'listing checkpointed logs',
+    );
+    return rows.map((r) => r.log);
   }
 
+  /**
+   * The stored rows of `origin` at `indexes` (duplicates included, missing ones omitted),
+   * ascending index, each with `columnMismatch` as scan reports it; one query. More than
+   * MAX_LOOKUP_KEYS indexes, an index that is not a non-negative safe integer or a malformed
+   * origin is STORE_INVALID_VALUE.
+   */
   async recordsAt(origin: string, indexes: readonly number[]): Promise<StoredRecord[]> {
-    void origin;
-    void indexes;
-    return Promise.reject(new Error('not implemented'));
+    this.#assertOpen();
+    checkText(origin, 'origin');
+    checkLookupSize(indexes, 'indexes');
+    const distinct = [...new Set(indexes.map((index, i) => checkUInt(index, `index ${i}`)))];
+    if (distinct.length === 0) return [];
+    return this.#lookup(sql.selectRecordsAt(this.database, origin, distinct), 'reading records by index');
   }
 
+  /**
+   * The stored rows of `tenant` whose event id is one of `eventIds`, in any log and source
+   * system, by origin then index (duplicates included); one query over the tenant's range.
+   * More than MAX_LOOKUP_KEYS ids or a malformed tenant or id is STORE_INVALID_VALUE.
+   */
   async recordsByEventId(tenant: string, eventIds: readonly string[]): Promise<StoredRecord[]> {
-    void tenant;
-    void eventIds;
-    return Promise.reject(new Error('not implemented'));
+    this.#assertOpen();
+    checkText(tenant, 'tenant');
+    checkLookupSize(eventIds, 'event ids');
+    const distinct = [...new Set(eventIds.map((id, i) => checkText(id, `event id ${i}`)))];
+    if (distinct.length === 0) return [];
+    return this.#lookup(sql.selectRecordsByEventId(this.database, tenant, distinct), 'reading records by event id');
+  }
+
+  async #lookup(query: string, what: string): Promise<StoredRecord[]> {
+    const rows = await this.#select<StoredRowText>(query, what, {
+      settings: lookupSettingsFor(Buffer.byteLength(query)),
+    });
+    return rows.map(storedRecordFromText);
   }
 
   /** True when the server answers a query with these credentials and database; never throws. */
@@ -436,6 +614,14 @@ export class ClickHouseLedgerStore implements LedgerStore {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** Most tile rows per INSERT: 1,024 full tiles are 16 MiB of hex, far below MAX_APPEND_BYTES. */
+const TILES_PER_INSERT = 1024;
+
+/** The driver's error inside a StoreError from the version check, for #fail's cause. */
+function storeCause(err: unknown): unknown {
+  return isStoreError(err) ? (err.cause ?? err) : err;
 }
 
 /** A row of selectRecentKeys as read (JSONEachRow, 64-bit integers quoted). */

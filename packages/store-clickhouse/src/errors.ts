@@ -17,6 +17,11 @@ export const STORE_ERROR_CODES = {
   STORE_BATCH_TOO_LARGE: 'STORE_BATCH_TOO_LARGE',
   /** The insert failed; nothing of the batch was stored. */
   STORE_INSERT_FAILED: 'STORE_INSERT_FAILED',
+  /**
+   * append() stored its records but the insert of their Merkle tiles failed (ClickHouse has no
+   * transaction over two tables): the tiles lag and are rebuilt when the writer next loads the log.
+   */
+  STORE_TILES_NOT_STORED: 'STORE_TILES_NOT_STORED',
   /** A read query failed. */
   STORE_QUERY_FAILED: 'STORE_QUERY_FAILED',
   /** A migration statement failed; later migrations were not attempted. */

@@ -12,6 +12,7 @@ export {
 export { DEFAULT_DATABASE, parseConnectionOptions, type ConnectionOptions } from './connection-options.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
 export { MAX_APPEND_BYTES, MAX_APPEND_ROWS, insertSettingsFor } from './query-settings.js';
+export { MAX_LOOKUP_KEYS } from './merkle-rows.js';
 // Defined in @phi-audit/ledger; re-exported for callers that import them from the store.
 export {
   MAX_ACCESS_QUERY_LIMIT,

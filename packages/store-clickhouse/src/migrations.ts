@@ -1,4 +1,10 @@
-import { createAccessLogByUserTable, createAccessLogByUserView, createAccessLogTable } from './statements.js';
+import {
+  createAccessLogByUserTable,
+  createAccessLogByUserView,
+  createAccessLogTable,
+  createCheckpointsTable,
+  createMerkleTilesTable,
+} from './statements.js';
 
 /**
  * Versioned schema changes, applied in order, each exactly once (recorded in
@@ -18,5 +24,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'access_log and per-user view',
     statements: (db) => [createAccessLogTable(db), createAccessLogByUserTable(db), createAccessLogByUserView(db)],
+  },
+  {
+    version: 2,
+    name: 'merkle_tiles and checkpoints',
+    statements: (db) => [createMerkleTilesTable(db), createCheckpointsTable(db)],
   },
 ];

@@ -51,3 +51,16 @@ export const SCAN_SETTINGS: Readonly<Record<string, SettingValue>> = {
 export const READ_SETTINGS: Readonly<Record<string, SettingValue>> = {
   output_format_json_quote_64bit_integers: 1,
 };
+
+/** max_query_size's default on every version: the parser refuses longer SELECT texts. */
+const DEFAULT_MAX_QUERY_SIZE = 262_144;
+
+/**
+ * Settings for a lookup SELECT of `queryBytes` bytes (readTiles, recordsAt, recordsByEventId):
+ * a list of up to MAX_LOOKUP_KEYS literals can pass the 256 KiB max_query_size default (ten
+ * thousand long, escaped event ids), so the limit is raised to what this text needs.
+ */
+export function lookupSettingsFor(queryBytes: number): Record<string, SettingValue> {
+  // The margin covers what the client adds (`\nFORMAT JSONEachRow`): the parser counts it too.
+  return { ...READ_SETTINGS, max_query_size: Math.max(DEFAULT_MAX_QUERY_SIZE, queryBytes + 1024) };
+}

@@ -14,6 +14,11 @@ describe('sqlCatalog', () => {
     const insert = catalog.findIndex((s) => s.sql.startsWith('INSERT INTO phi_audit.access_log ('));
     expect(insert).toBeGreaterThan(Math.max(...positions));
     expect(catalog[insert]!.sql).toMatch(/FORMAT JSONEachRow\n\{.*\}$/);
+    for (const table of ['merkle_tiles', 'checkpoints']) {
+      const at = catalog.findIndex((s) => s.sql.startsWith(`INSERT INTO phi_audit.${table} (`));
+      expect(at, table).toBeGreaterThan(Math.max(...positions));
+      expect(catalog[at]!.sql, table).toMatch(/FORMAT JSONEachRow(\n\{.*\})+$/);
+    }
     for (const name of [
       'heads',
       'head',
@@ -23,6 +28,13 @@ describe('sqlCatalog', () => {
       'counts by tenant',
       'accesses by patient',
       'accesses by user',
+      'read tiles',
+      'tile coverage',
+      'checkpoints',
+      'latest checkpoint',
+      'checkpointed logs',
+      'records at indexes',
+      'records by event id',
     ]) {
       expect(names).toContain(name);
     }

@@ -3,7 +3,8 @@ import type { AccessEvent } from '@phi-audit/schema';
 import { rowFromRecord } from './access-log-row.js';
 import { DEFAULT_DATABASE } from './connection-options.js';
 import { MIGRATIONS } from './migrations.js';
-import { insertSettingsFor, READ_SETTINGS, SCAN_SETTINGS } from './query-settings.js';
+import { rowFromCheckpoint, rowFromTile } from './merkle-rows.js';
+import { insertSettingsFor, lookupSettingsFor, READ_SETTINGS, SCAN_SETTINGS } from './query-settings.js';
 import { quoteString } from './sql-literal.js';
 import * as sql from './statements.js';
 
@@ -32,8 +33,8 @@ const SAMPLE_EVENT = {
  * Every DDL and query text the store issues, in the order a fresh deployment runs them,
  * rendered with sample values for database `phi_audit`: the migrations, the migration
  * bookkeeping, a check that every per-query and profile setting exists, append's
- * INSERT with one JSONEachRow row after it, then heads, head, scan, recent keys, logs, counts and the
- * console queries. deploy/chdb/check-sql.py runs it on the current engine.
+ * INSERT with one JSONEachRow row after it, then heads, head, scan, recent keys, logs, counts, the
+ * console queries, and the Merkle tile, checkpoint and record-lookup inserts and queries. deploy/chdb/check-sql.py runs it on the current engine.
  */
 export function sqlCatalog(): CatalogStatement[] {
   const db = DEFAULT_DATABASE;
@@ -44,6 +45,7 @@ export function sqlCatalog(): CatalogStatement[] {
       ...Object.keys(insertSettingsFor('99.1')),
       ...Object.keys(SCAN_SETTINGS),
       ...Object.keys(READ_SETTINGS),
+      ...Object.keys(lookupSettingsFor(0)),
       ...PROFILE_SETTINGS,
     ]),
   ];
@@ -59,6 +61,22 @@ export function sqlCatalog(): CatalogStatement[] {
     );
     out.push({ name: `record migration ${m.version}`, sql: sql.insertAppliedMigration(db, m.version, m.name) });
   }
+  const tileRows = [
+    rowFromTile({ origin, level: 0, index: 0, hashes: Buffer.from(record.leafHash, 'hex') }, 0),
+    rowFromTile({ origin, level: 1, index: Number.MAX_SAFE_INTEGER, hashes: Buffer.alloc(2 * 32, 0xab) }, 1),
+  ];
+  const tileIds = [
+    { level: 0, index: 0 },
+    { level: 0, index: 3 },
+    { level: 1, index: Number.MAX_SAFE_INTEGER },
+  ];
+  const checkpointRow = rowFromCheckpoint({
+    origin,
+    size: 1,
+    rootHex: record.leafHash,
+    note: `${origin}\n1\nq83vEjRWeJA=\n\n\u2014 example.org/ckpt AAAA\n`,
+    signedAt: 1_714_573_802_000,
+  });
   const sample = { tenant: SAMPLE_EVENT.tenant, from: 1_714_000_000_000, to: 1_715_000_000_000, limit: 100 };
   out.push(
     {
@@ -80,6 +98,25 @@ export function sqlCatalog(): CatalogStatement[] {
       sql: sql.selectAccessesByPatient(db, { ...sample, patientId: SAMPLE_EVENT.patient.id }),
     },
     { name: 'accesses by user', sql: sql.selectAccessesByUser(db, { ...sample, userId: SAMPLE_EVENT.actor.userId }) },
+    {
+      name: 'put tiles (INSERT … FORMAT JSONEachRow + two rows)',
+      sql: `${sql.insertMerkleTilesQuery(db)}\n${tileRows.map((r) => JSON.stringify(r)).join('\n')}`,
+    },
+    { name: 'stored tile widths', sql: sql.selectTileWidths(db, origin, tileIds) },
+    { name: 'read tiles', sql: sql.selectTiles(db, origin, tileIds) },
+    { name: 'tile coverage', sql: sql.selectTileCoverage(db, origin) },
+    {
+      name: 'put checkpoint (INSERT … FORMAT JSONEachRow + one row)',
+      sql: `${sql.insertCheckpointQuery(db)}\n${JSON.stringify(checkpointRow)}`,
+    },
+    { name: 'checkpoints', sql: sql.selectCheckpoints(db, origin) },
+    { name: 'latest checkpoint', sql: sql.selectLatestCheckpoint(db, origin) },
+    { name: 'checkpointed logs', sql: sql.selectCheckpointedLogs(db) },
+    { name: 'records at indexes', sql: sql.selectRecordsAt(db, origin, [0, 7, Number.MAX_SAFE_INTEGER]) },
+    {
+      name: 'records by event id',
+      sql: sql.selectRecordsByEventId(db, SAMPLE_EVENT.tenant, [SAMPLE_EVENT.eventId, 'evt-2']),
+    },
     { name: 'ping', sql: sql.SELECT_ONE },
     { name: 'server version', sql: sql.SELECT_VERSION },
   );

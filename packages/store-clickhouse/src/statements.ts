@@ -197,6 +197,173 @@ export function selectAccessesByUser(database: string, q: AccessQuery & { userId
   return selectAccesses(database, 'access_log_by_user', accessesWhere(q, 'user_id', q.userId), q.limit);
 }
 
+/** Columns of `merkle_tiles`, in table order (also the JSONEachRow keys putTiles inserts). */
+export const MERKLE_TILE_COLUMNS = ['log', 'level', 'tile_index', 'width', 'hashes'] as const;
+
+/** Columns of `checkpoints`, in table order. */
+export const CHECKPOINT_COLUMNS = ['log', 'size', 'root', 'note', 'signed_ms'] as const;
+
+/**
+ * Migration 2, statement 1: the Merkle tiles of every log (C2SP tlog-tiles layout, height 8;
+ * `hashes` is the lowercase hex of width × 32 bytes, because JSON cannot carry binary).
+ * ReplacingMergeTree(width) lets background merges drop the narrower versions of a tile that
+ * grew; reads never rely on merges having happened (they take argMax(hashes, width)).
+ * Unpartitioned for the same reason as access_log: one insert is one part.
+ */
+export function createMerkleTilesTable(database: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(database)}.merkle_tiles (
+    log String,
+    level UInt8,
+    tile_index UInt64,
+    width UInt16,
+    hashes String
+) ENGINE = ReplacingMergeTree(width)
+ORDER BY (log, level, tile_index)`;
+}
+
+/**
+ * Migration 2, statement 2: signed checkpoints, every one kept (a forged one beside the
+ * genuine one, never instead of it), so plain MergeTree.
+ */
+export function createCheckpointsTable(database: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${quoteIdentifier(database)}.checkpoints (
+    log String,
+    size UInt64,
+    root String,
+    note String,
+    signed_ms UInt64
+) ENGINE = MergeTree
+ORDER BY (log, size)`;
+}
+
+/** Table name for putTiles' insert(). */
+export function merkleTilesTable(database: string): string {
+  return `${quoteIdentifier(database)}.merkle_tiles`;
+}
+
+/** The text @clickhouse/client sends for putTiles() (data follows on the next line). */
+export function insertMerkleTilesQuery(database: string): string {
+  return `INSERT INTO ${merkleTilesTable(database)} (${MERKLE_TILE_COLUMNS.join(', ')}) FORMAT JSONEachRow`;
+}
+
+/** Table name for putCheckpoint's insert(). */
+export function checkpointsTable(database: string): string {
+  return `${quoteIdentifier(database)}.checkpoints`;
+}
+
+/** The text @clickhouse/client sends for putCheckpoint() (data follows on the next line). */
+export function insertCheckpointQuery(database: string): string {
+  return `INSERT INTO ${checkpointsTable(database)} (${CHECKPOINT_COLUMNS.join(', ')}) FORMAT JSONEachRow`;
+}
+
+/**
+ * The widest stored version of the tiles `ids` of one log (absent ones yield no row). The ids
+ * are grouped by level into `(level = L AND tile_index IN (…))` terms: each a range of the
+ * table's sort key (log, level, tile_index), and one literal per id in the parsed query
+ * (a tuple IN would cost three). Aliases differ from the column names on purpose: `max(width)
+ * AS width` would make argMax(hashes, width) aggregate an aggregate. `ids` must not be empty.
+ */
+export function selectTiles(
+  database: string,
+  origin: string,
+  ids: readonly { level: number; index: number }[],
+): string {
+  return `SELECT level, tile_index, max(width) AS widest_width, argMax(hashes, width) AS widest_hashes
+FROM ${merkleTilesTable(database)}
+WHERE log = ${quoteString(origin)} AND ${tileIdsCondition(ids)}
+GROUP BY level, tile_index`;
+}
+
+/** The widest stored width of the tiles `ids` of one log: putTiles' check before it inserts. `ids` must not be empty. */
+export function selectTileWidths(
+  database: string,
+  origin: string,
+  ids: readonly { level: number; index: number }[],
+): string {
+  return `SELECT level, tile_index, max(width) AS widest_width
+FROM ${merkleTilesTable(database)}
+WHERE log = ${quoteString(origin)} AND ${tileIdsCondition(ids)}
+GROUP BY level, tile_index`;
+}
+
+function tileIdsCondition(ids: readonly { level: number; index: number }[]): string {
+  const byLevel = new Map<number, Set<number>>();
+  for (const { level, index } of ids) {
+    let indexes = byLevel.get(level);
+    if (indexes === undefined) byLevel.set(level, (indexes = new Set()));
+    indexes.add(index);
+  }
+  const terms = [...byLevel]
+    .sort(([a], [b]) => a - b)
+    .map(
+      ([level, indexes]) =>
+        `(level = ${quoteUInt(level)} AND tile_index IN (${[...indexes]
+          .sort((a, b) => a - b)
+          .map(quoteUInt)
+          .join(', ')}))`,
+    );
+  return `(${terms.join(' OR ')})`;
+}
+
+/**
+ * Leaves covered by the level-0 tiles of one log: max(tile_index · 256 + width) over every
+ * stored version (the widest version of a tile is also its maximum), '0' when there is none.
+ */
+export function selectTileCoverage(database: string, origin: string): string {
+  return `SELECT toString(max(tile_index * 256 + width)) AS coverage
+FROM ${merkleTilesTable(database)}
+WHERE log = ${quoteString(origin)} AND level = 0`;
+}
+
+/**
+ * Checkpoints of one log, ascending size then signing time; identical copies (a retried put)
+ * collapse. The remaining sort keys only make the order of same-size, same-time checkpoints
+ * stable.
+ */
+export function selectCheckpoints(database: string, origin: string): string {
+  return `SELECT DISTINCT ${CHECKPOINT_COLUMNS.join(', ')}
+FROM ${checkpointsTable(database)}
+WHERE log = ${quoteString(origin)}
+ORDER BY size, signed_ms, root, note`;
+}
+
+/** The checkpoint of one log with the largest size (the latest signed among equal sizes), or no row. */
+export function selectLatestCheckpoint(database: string, origin: string): string {
+  return `SELECT ${CHECKPOINT_COLUMNS.join(', ')}
+FROM ${checkpointsTable(database)}
+WHERE log = ${quoteString(origin)}
+ORDER BY size DESC, signed_ms DESC, root DESC, note DESC
+LIMIT 1`;
+}
+
+/** Origins with at least one checkpoint, in byte order. */
+export function selectCheckpointedLogs(database: string): string {
+  return `SELECT DISTINCT log FROM ${checkpointsTable(database)} ORDER BY log`;
+}
+
+/**
+ * The rows of one log at the given indexes, duplicates included, ascending idx (ties as in
+ * scan). The table is sorted for per-patient queries, so this filters the log's rows: fine
+ * for the handful of rows a proof or evidence bundle needs. `indexes` must not be empty.
+ */
+export function selectRecordsAt(database: string, origin: string, indexes: readonly number[]): string {
+  return `SELECT ${ACCESS_LOG_COLUMNS.join(', ')}
+FROM ${quoteIdentifier(database)}.access_log
+WHERE log = ${quoteString(origin)} AND idx IN (${indexes.map(quoteUInt).join(', ')})
+ORDER BY idx, chain, leaf_hash`;
+}
+
+/**
+ * A tenant's rows whose event id is one of `eventIds`, in any log, by log then idx. tenant is
+ * the first sort key, so only that tenant's range is read. `eventIds` must not be empty.
+ */
+export function selectRecordsByEventId(database: string, tenant: string, eventIds: readonly string[]): string {
+  return `SELECT ${ACCESS_LOG_COLUMNS.join(', ')}
+FROM ${quoteIdentifier(database)}.access_log
+WHERE tenant = ${quoteString(tenant)} AND event_id IN (${eventIds.map(quoteString).join(', ')})
+ORDER BY log, idx, chain, leaf_hash`;
+}
+
 /** Health check that exercises credentials and database access, not just the socket. */
 export const SELECT_ONE = 'SELECT 1 AS ok';
 export const SELECT_VERSION = 'SELECT version() AS version';

@@ -65,6 +65,36 @@ describe.skipIf(!provisioned)('users.d profiles (phi_writer, phi_reader) on the 
     expect((await verifyLog({ origin, records: writer.scan(origin) })).ok).toBe(true);
   });
 
+  it('the writer stores and reads Merkle tiles and checkpoints; the reader reads them but cannot store them', async () => {
+    const tile = {
+      origin,
+      level: 0,
+      index: 0,
+      hashes: Buffer.concat(records.map((r) => Buffer.from(r.leafHash, 'hex'))),
+    };
+    const checkpoint = { origin, size: 5, rootHex: records[4]!.leafHash, note: `${origin}\n5\nroot\n`, signedAt: 1 };
+    await writer.append([], [tile]);
+    await writer.putCheckpoint(checkpoint);
+    for (const store of [writer, reader]) {
+      expect(await store.readTiles(origin, [{ level: 0, index: 0 }])).toEqual([tile]);
+      expect(await store.tileCoverage(origin)).toBe(5);
+      expect(await store.latestCheckpoint(origin)).toEqual(checkpoint);
+      expect(await store.checkpointedLogs()).toContain(origin);
+      expect((await store.recordsAt(origin, [4])).map((r) => r.chain)).toEqual([records[4]!.chain]);
+    }
+    const wider = { ...tile, index: 1, hashes: Buffer.alloc(64, 1) };
+    for (const put of [() => reader.putTiles([wider]), () => reader.putCheckpoint({ ...checkpoint, size: 6 })]) {
+      const err = await put().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toMatchObject({ code: 'STORE_INSERT_FAILED' });
+      expect(String((err as Error).cause)).toMatch(REFUSED);
+    }
+    expect(await reader.readTiles(origin, [wider])).toEqual([]);
+    expect((await reader.checkpoints(origin)).map((c) => c.size)).toEqual([5]);
+  });
+
   it('the writer cannot CREATE, DROP, ALTER, mutate, TRUNCATE or re-enable DDL', async () => {
     const refused = [
       `CREATE TABLE ${db}.${scratch} (a String) ENGINE = Memory`,
