@@ -76,8 +76,9 @@ async function appFor(store: LedgerStore): Promise<FastifyInstance> {
   return app;
 }
 
-const get = (app: FastifyInstance, url: string, token: string | undefined = AUDITOR) =>
-  app.inject({ method: 'GET', url, headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
+/** GET as the auditor, as `token`, or (null) without credentials. */
+const get = (app: FastifyInstance, url: string, token: string | null = AUDITOR) =>
+  app.inject({ method: 'GET', url, headers: token === null ? {} : { authorization: `Bearer ${token}` } });
 
 const rootOfNote = (note: string): Buffer => openCheckpoint(note, [verifier]).checkpoint.root;
 
@@ -217,7 +218,7 @@ describe.each(backends)('ledger API on $name', (backend) => {
   });
 
   it('requires an auditor key', async () => {
-    const none = await get(app, '/v1/ledger/logs', undefined);
+    const none = await get(app, '/v1/ledger/logs', null);
     expect(none.statusCode).toBe(401);
     expect(none.headers['www-authenticate']).toBe('Bearer');
     const bad = await get(app, '/v1/ledger/logs', 'phia_0000000000000000_notakey');
