@@ -77,6 +77,37 @@ function clickHouseTamper(admin: ClickHouseClient, db: string): TamperHooks {
     async insertRow(record) {
       await insert([{ ...rowFromRecord(record) }]);
     },
+    async updateCheckpointNote(origin, size, replace) {
+      const rows = await adminSelect<{ note: string }>(
+        admin,
+        `SELECT note FROM ${db}.checkpoints WHERE log = ${quoteString(origin)} AND size = ${size}`,
+      );
+      const [first] = rows;
+      if (first === undefined) throw new Error(`no checkpoint of size ${size} in ${origin}`);
+      await mutate(
+        `ALTER TABLE ${db}.checkpoints UPDATE note = ${quoteString(replace(first.note))} WHERE log = ${quoteString(origin)} AND size = ${size}`,
+      );
+    },
+    async deleteCheckpoints(origin) {
+      await mutate(`ALTER TABLE ${db}.checkpoints DELETE WHERE log = ${quoteString(origin)}`);
+    },
+    async updateTile(origin, level, index, replace) {
+      const where = `log = ${quoteString(origin)} AND level = ${level} AND tile_index = ${index}`;
+      const rows = await adminSelect<{ hashes: string; width: number | string }>(
+        admin,
+        `SELECT hashes, width FROM ${db}.merkle_tiles WHERE ${where} ORDER BY width DESC LIMIT 1`,
+      );
+      const [widest] = rows;
+      if (widest === undefined) throw new Error(`no tile ${level}/${index} in ${origin}`);
+      const hashes = replace(Buffer.from(widest.hashes, 'hex')).toString('hex');
+      await mutate(
+        `ALTER TABLE ${db}.merkle_tiles UPDATE hashes = ${quoteString(hashes)} WHERE ${where} AND width = ${Number(widest.width)}`,
+      );
+    },
+    async deleteLog(origin) {
+      await mutate(`ALTER TABLE ${table} DELETE WHERE log = ${quoteString(origin)}`);
+      await mutate(`ALTER TABLE ${db}.merkle_tiles DELETE WHERE log = ${quoteString(origin)}`);
+    },
   };
 }
 

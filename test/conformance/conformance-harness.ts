@@ -27,6 +27,14 @@ export interface TamperHooks {
   swapRecords(origin: string, i: number, j: number): Promise<void>;
   /** Writes a forged row for `record`, as stored by the store's own mapping, without any checks. */
   insertRow(record: LedgerRecord): Promise<void>;
+  /** Rewrites the note text of the stored checkpoint(s) of `origin` at `size` (the size and root columns stay). */
+  updateCheckpointNote(origin: string, size: number, replace: (note: string) => string): Promise<void>;
+  /** Deletes every stored checkpoint of `origin`. */
+  deleteCheckpoints(origin: string): Promise<void>;
+  /** Rewrites the hashes of the widest stored version of a Merkle tile of `origin` (same length). */
+  updateTile(origin: string, level: number, index: number, replace: (hashes: Buffer) => Buffer): Promise<void>;
+  /** Deletes every record and tile of `origin`; its checkpoints stay. */
+  deleteLog(origin: string): Promise<void>;
 }
 
 /** One opened store under test. */

@@ -55,6 +55,36 @@ function sqliteTamper(db: Database.Database): TamperHooks {
         `INSERT INTO access_log (seq, ${columns}) VALUES (${NEXT_SEQ}, ${ACCESS_LOG_COLUMNS.map(() => '?').join(', ')})`,
       ).run(ACCESS_LOG_COLUMNS.map((c) => row[c]));
     },
+    async updateCheckpointNote(origin, size, replace) {
+      const rows = db
+        .prepare<[string, number], { rowid: number; note: string }>(
+          'SELECT rowid, note FROM checkpoints WHERE log = ? AND size = ?',
+        )
+        .all(origin, size);
+      if (rows.length === 0) throw new Error(`no checkpoint of size ${size} in ${origin}`);
+      for (const r of rows) db.prepare('UPDATE checkpoints SET note = ? WHERE rowid = ?').run(replace(r.note), r.rowid);
+    },
+    async deleteCheckpoints(origin) {
+      db.prepare('DELETE FROM checkpoints WHERE log = ?').run(origin);
+    },
+    async updateTile(origin, level, index, replace) {
+      const row = db
+        .prepare<[string, number, number], { hashes: Buffer }>(
+          'SELECT hashes FROM merkle_tiles WHERE log = ? AND level = ? AND tile_index = ?',
+        )
+        .get(origin, level, index);
+      if (row === undefined) throw new Error(`no tile ${level}/${index} in ${origin}`);
+      db.prepare('UPDATE merkle_tiles SET hashes = ? WHERE log = ? AND level = ? AND tile_index = ?').run(
+        replace(Buffer.from(row.hashes)),
+        origin,
+        level,
+        index,
+      );
+    },
+    async deleteLog(origin) {
+      db.prepare('DELETE FROM access_log WHERE log = ?').run(origin);
+      db.prepare('DELETE FROM merkle_tiles WHERE log = ?').run(origin);
+    },
   };
 }
 

@@ -2,12 +2,15 @@
 import { Command, CommanderError } from 'commander';
 import { registerCollectorCommand } from './commands/collector.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerEvidenceCommand } from './commands/evidence.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerLedgerWriterCommand } from './commands/ledger-writer.js';
 import { registerMigrateCommand } from './commands/migrate.js';
 import { registerServicesCommand } from './commands/services.js';
+import { registerSigningKeyCommand } from './commands/signing-key.js';
 import { registerStartCommand } from './commands/start.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerVerifyEvidenceCommand } from './commands/verify-evidence.js';
 
 const program = new Command('phi-audit')
   .description('Append-only, tamper-evident PHI access ledger')
@@ -20,7 +23,10 @@ registerMigrateCommand(program);
 registerCollectorCommand(program);
 registerLedgerWriterCommand(program);
 registerKeysCommand(program);
+registerSigningKeyCommand(program);
 registerVerifyCommand(program);
+registerEvidenceCommand(program);
+registerVerifyEvidenceCommand(program);
 registerDemoCommand(program);
 
 try {

@@ -14,8 +14,11 @@ export {
   type VerifyFailureKind,
   type VerifyLogOptions,
 } from './verify-log.js';
+export { unverifiedCheckpointOf, type CheckpointToVerify } from './verify-checkpoints.js';
+export { firstLeafOfTile, type ReadTiles, type TileCheckSummary } from './verify-tiles.js';
 export * from './merkle.js';
 export * from './proofs.js';
 export * from './tiles.js';
 export * from './signed-note.js';
 export * from './checkpoint.js';
+export * from './evidence-bundle.js';
