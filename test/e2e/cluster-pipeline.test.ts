@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { checkpointFacts, expectedCheckpointFacts } from '../harness/checkpoint-check.js';
 import { startClusterStack, type ClusterStack } from '../harness/cluster-stack.js';
 import { runLoad } from '../harness/load.js';
 import { checkNoLoss, countRows } from '../harness/oracle.js';
@@ -63,5 +64,12 @@ describe('cluster pipeline: collector → Kafka → ledger-writer → ClickHouse
     ).json<{ tenant: string; n: string }>();
     await client.close();
     expect(perTenant).toEqual(TENANTS.map((tenant, i) => ({ tenant, n: String(PER_TENANT[i]) })));
+
+    // Signed checkpoints: the writer stopped gracefully signs every log at its full size.
+    expect(await stack.writer.stop()).toBe(0);
+    const facts = await checkpointFacts(stack);
+    expect(facts.map((f) => f.origin)).toEqual(Array.from({ length: 6 }, (_, p) => `phi-audit/${stack.topic}/${p}`));
+    expect(facts.reduce((n, f) => n + f.records, 0)).toBe(20_000);
+    expect(facts).toMatchObject(facts.map(expectedCheckpointFacts));
   });
 });

@@ -2,12 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
+import { createSigningKeyFile } from '@phi-audit/checkpoints';
 import { createIngestKey } from '@phi-audit/collector';
 import { freePort, runCli, startCli, waitFor, type CliProcess } from './processes.js';
 
 /**
  * One isolated cluster-mode stack for a test: its own Kafka topic, ClickHouse database and
  * keys file, with `phi-audit collector` and `phi-audit ledger-writer` run as real processes.
+ * Writers sign checkpoints with a signing key of the stack's own and export them to `exportDir`;
+ * `env` carries PHI_AUDIT_VERIFIER_KEYS for `phi-audit verify`.
  */
 export interface ClusterStack {
   readonly collectorUrl: string;
@@ -16,6 +19,12 @@ export interface ClusterStack {
   readonly clickhouseUrl: string;
   readonly keys: Map<string, string>;
   readonly env: Record<string, string>;
+  /** The writers' checkpoint signing key (mode 0600; CHECKPOINT_SIGNING_KEY_FILE). */
+  readonly signingKeyFile: string;
+  /** Its verifier key (PHI_AUDIT_VERIFIER_KEYS in `env`). */
+  readonly verifierKeyFile: string;
+  /** Where the writers export each log's latest checkpoint (CHECKPOINT_EXPORT_DIR). */
+  readonly exportDir: string;
   collector: CliProcess;
   writer: CliProcess;
   startWriter(): Promise<CliProcess>;
@@ -41,6 +50,9 @@ export async function startClusterStack(options: {
   const topic = `e2e.${suffix}`;
   const dir = await mkdtemp(join(tmpdir(), 'phi-audit-e2e-'));
   const keysFile = join(dir, 'keys.json');
+  const signingKeyFile = join(dir, 'checkpoint-signing.key');
+  const { publicFile: verifierKeyFile } = createSigningKeyFile({ name: `e2e-${suffix}`, file: signingKeyFile });
+  const exportDir = join(dir, 'checkpoints');
   const clickhouseUrl = required('CLICKHOUSE_URL');
   const port = await freePort();
   const env: Record<string, string> = {
@@ -56,6 +68,12 @@ export async function startClusterStack(options: {
     LOG_LEVEL: 'warn',
     // A killed writer's partitions move to its replacement after this long (broker minimum 6 s).
     KAFKA_SESSION_TIMEOUT_MS: '6000',
+    CHECKPOINT_SIGNING_KEY_FILE: signingKeyFile,
+    // Empty = unset: a key in the test's own environment must not make two key sources.
+    CHECKPOINT_SIGNING_KEY: '',
+    CHECKPOINT_EXPORT_DIR: exportDir,
+    CHECKPOINT_INTERVAL_SECONDS: '2',
+    PHI_AUDIT_VERIFIER_KEYS: verifierKeyFile,
   };
 
   const admin = createClient({ url: clickhouseUrl });
@@ -85,6 +103,9 @@ export async function startClusterStack(options: {
     clickhouseUrl,
     keys,
     env,
+    signingKeyFile,
+    verifierKeyFile,
+    exportDir,
     collector,
     writer: startCli(['ledger-writer'], env),
     async startWriter() {

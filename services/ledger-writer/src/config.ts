@@ -47,7 +47,27 @@ const EnvSchema = z.object({
   PHI_AUDIT_MIGRATE: z
     .enum(['true', 'false'], { error: 'PHI_AUDIT_MIGRATE must be "true" or "false"' })
     .default('false'),
+  // Key values are never echoed: both variables carry (or point at) the signing key.
+  CHECKPOINT_SIGNING_KEY_FILE: z.string().optional(),
+  CHECKPOINT_SIGNING_KEY: z.string().optional(),
+  CHECKPOINT_EVERY_RECORDS: int('CHECKPOINT_EVERY_RECORDS', 1, 1_000_000_000).default(10_000),
+  CHECKPOINT_INTERVAL_SECONDS: int('CHECKPOINT_INTERVAL_SECONDS', 1, 86_400).default(10),
+  CHECKPOINT_EXPORT_DIR: z.string().optional(),
+  CHECKPOINT_EXPORT_URL: z
+    .string()
+    .refine(
+      (u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol),
+      'CHECKPOINT_EXPORT_URL must be an http(s) URL',
+    )
+    .optional(),
+  CHECKPOINT_EXPORT_TOKEN: z.string().optional(),
 });
+
+const SIGNING_KEY_REQUIRED =
+  'exactly one of CHECKPOINT_SIGNING_KEY_FILE or CHECKPOINT_SIGNING_KEY is required (a ledger without signed checkpoints cannot detect truncation); create a key with `phi-audit signing-key create`';
+
+/** Where the checkpoint signing key comes from (loadSigningKey's options). Never log it. */
+export type SigningKeySource = { readonly file: string } | { readonly key: string };
 
 /** The ledger writer's configuration, parsed once from the environment. */
 export interface LedgerWriterConfig {
@@ -72,6 +92,18 @@ export interface LedgerWriterConfig {
   readonly logLevel: (typeof LOG_LEVELS)[number];
   /** Run the store's migrations at start (needs DDL rights: an admin one-shot, not the writer). */
   readonly migrate: boolean;
+  /** The checkpoint signing key: a file (CHECKPOINT_SIGNING_KEY_FILE) or the key text (CHECKPOINT_SIGNING_KEY). Never log it. */
+  readonly signingKey: SigningKeySource;
+  /** Sign a checkpoint after this many records per log (CHECKPOINT_EVERY_RECORDS). */
+  readonly checkpointEveryRecords: number;
+  /** …or when a log grew and its last checkpoint is this old (CHECKPOINT_INTERVAL_SECONDS), ms. */
+  readonly checkpointIntervalMs: number;
+  /** Directory receiving each log's latest checkpoint (CHECKPOINT_EXPORT_DIR). */
+  readonly checkpointExportDir?: string;
+  /** HTTP endpoint receiving each checkpoint (CHECKPOINT_EXPORT_URL). */
+  readonly checkpointExportUrl?: string;
+  /** Bearer token for the endpoint (CHECKPOINT_EXPORT_TOKEN). Never log it. */
+  readonly checkpointExportToken?: string;
 }
 
 /**
@@ -82,14 +114,29 @@ export function parseLedgerWriterConfig(env: Record<string, string | undefined>)
   // Empty variables count as unset, as in most shells' `VAR=` usage.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  // Checked on the raw environment so this problem is reported together with the others.
+  const keyFile = present.CHECKPOINT_SIGNING_KEY_FILE;
+  const keyText = present.CHECKPOINT_SIGNING_KEY;
+  if ((keyFile === undefined) === (keyText === undefined)) {
+    problems.push(`CHECKPOINT_SIGNING_KEY_FILE / CHECKPOINT_SIGNING_KEY: ${SIGNING_KEY_REQUIRED}`);
+  }
+  if (present.CHECKPOINT_EXPORT_TOKEN !== undefined && present.CHECKPOINT_EXPORT_URL === undefined) {
+    problems.push('CHECKPOINT_EXPORT_TOKEN: is only used with CHECKPOINT_EXPORT_URL, which is not set');
+  }
+  if (!parsed.success || problems.length > 0) {
     throw new WriterError(
       'WRITER_CONFIG_INVALID',
       `invalid ledger-writer configuration:\n  - ${problems.join('\n  - ')}`,
     );
   }
   const e = parsed.data;
+  const signingKey: SigningKeySource =
+    e.CHECKPOINT_SIGNING_KEY_FILE !== undefined
+      ? Object.freeze({ file: e.CHECKPOINT_SIGNING_KEY_FILE })
+      : Object.freeze({ key: e.CHECKPOINT_SIGNING_KEY ?? '' });
   return Object.freeze({
     brokers: Object.freeze([...e.KAFKA_BROKERS]),
     topic: e.KAFKA_TOPIC,
@@ -104,5 +151,11 @@ export function parseLedgerWriterConfig(env: Record<string, string | undefined>)
     ...(e.METRICS_PORT !== undefined ? { metricsPort: e.METRICS_PORT } : {}),
     logLevel: e.LOG_LEVEL,
     migrate: e.PHI_AUDIT_MIGRATE === 'true',
+    signingKey,
+    checkpointEveryRecords: e.CHECKPOINT_EVERY_RECORDS,
+    checkpointIntervalMs: e.CHECKPOINT_INTERVAL_SECONDS * 1_000,
+    ...(e.CHECKPOINT_EXPORT_DIR !== undefined ? { checkpointExportDir: e.CHECKPOINT_EXPORT_DIR } : {}),
+    ...(e.CHECKPOINT_EXPORT_URL !== undefined ? { checkpointExportUrl: e.CHECKPOINT_EXPORT_URL } : {}),
+    ...(e.CHECKPOINT_EXPORT_TOKEN !== undefined ? { checkpointExportToken: e.CHECKPOINT_EXPORT_TOKEN } : {}),
   });
 }

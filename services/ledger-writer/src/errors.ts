@@ -12,6 +12,8 @@ export const WRITER_ERROR_CODES = {
   WRITER_HEAD_FAILED: 'WRITER_HEAD_FAILED',
   /** Loading a log's duplicate window (its latest idempotency keys) from the store failed. */
   WRITER_WINDOW_FAILED: 'WRITER_WINDOW_FAILED',
+  /** A log's Merkle tiles could not be loaded or brought up to its records. */
+  WRITER_TILES_FAILED: 'WRITER_TILES_FAILED',
   /** The store did not confirm an append; nothing of the batch is committed. */
   WRITER_APPEND_FAILED: 'WRITER_APPEND_FAILED',
   /** A poison message could not be set aside on the rejected topic. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ensureTopic, originFor } from '@phi-audit/bus-kafka';
-import { verifyLog, type StoredRecord } from '@phi-audit/ledger';
+import { createChainBuilder, emptyHead, verifyLog, type StoredRecord } from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,21 @@ function eventOf(tag: string, i: number, tenants: readonly string[]): AccessEven
 }
 
 const startWriter = (topic: string, groupId: string): LedgerWriter => fx.startWriter(topic, groupId);
+
+/**
+ * After a graceful close: the log's tiles cover it, its latest checkpoint states its size and
+ * the root recomputed from the stored leaf hashes, verifies with the writer's key, and is the
+ * exported file.
+ */
+async function expectSignedAt(origin: string, size: number): Promise<void> {
+  const r = await fx.checkpointReport(origin);
+  expect(r.records).toBe(size);
+  expect(r.tileCoverage).toBe(size);
+  expect(r.latest?.size).toBe(size);
+  expect(r.latest?.rootHex).toBe(r.recomputedRootHex);
+  expect(r.opened).toEqual({ origin, size, root: Buffer.from(r.recomputedRootHex, 'hex') });
+  expect(r.exported).toBe(r.latest?.note);
+}
 
 describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
   beforeAll(() => fx.setup());
@@ -106,6 +121,15 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
     const problems = rejected.map((r) => r.headers[REJECTED_HEADERS.problemKind]).sort();
     expect(problems).toEqual(['invalid_event', 'invalid_event', 'not_json', 'not_utf8']);
     await first.close();
+    // Closed gracefully: every log is signed at its full size (every 100 records or 500 ms, and at the close).
+    const checkpointCounts = new Map<string, number>();
+    for (const origin of before.keys()) {
+      await expectSignedAt(origin, N / 3);
+      checkpointCounts.set(origin, (await fx.store.checkpoints(origin)).length);
+    }
+    expect(await metric(first, 'phi_audit_writer_checkpoints_signed_total')).toBeGreaterThanOrEqual(3);
+    expect(await metric(first, 'phi_audit_writer_last_checkpoint_size')).toBe(N);
+    expect(await metric(first, 'phi_audit_writer_checkpoint_export_failures_total')).toBe(0);
 
     // Replay everything: rewind the group to the start and run a fresh writer.
     const ends = await admin.fetchTopicOffsets(topic);
@@ -125,6 +149,9 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
     expect(await metric(second, 'phi_audit_writer_replay_skipped_total')).toBe(N + poison.length);
     // Poison below the log heads is not produced again.
     expect(await metric(second, 'phi_audit_writer_rejected_total')).toBe(0);
+    // Nothing new to sign: the replay changed no log.
+    expect(await metric(second, 'phi_audit_writer_checkpoints_signed_total')).toBe(0);
+    for (const [origin, count] of checkpointCounts) expect(await fx.store.checkpoints(origin)).toHaveLength(count);
 
     // And the logs continue where they ended.
     const more = Array.from({ length: 30 }, (_, i) => eventOf(tag, N + i, tenants));
@@ -137,6 +164,7 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
       expect(v.head.size).toBe(N / 3 + 10);
     }
     await second.close();
+    for (const origin of before.keys()) await expectSignedAt(origin, N / 3 + 10);
   });
 
   it('hands partitions between writers of one group without forking a log (heads reloaded after every rebalance)', async () => {
@@ -175,6 +203,79 @@ describe.runIf(run)('ledger writer (real Kafka, real ClickHouse)', () => {
       expect(v.records).toBe(90);
     }
     await a.close();
+    for (const p of [0, 1, 2]) await expectSignedAt(originFor(topic, p), 90);
+  });
+
+  it('a new owner repairs tiles and signs records a crashed writer stored without tiles or a checkpoint', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const topic = `lw-int-${tag}`;
+    const tenants = [`k-${tag}`];
+    await ensureTopic({ brokers, topic, partitions: 3 });
+    const events = Array.from({ length: 60 }, (_, i) => eventOf(tag, i, tenants));
+    const send = (from: number, to: number) =>
+      producer.send({
+        topic,
+        acks: -1,
+        messages: events.slice(from, to).map((e) => ({ partition: 0, key: null, value: JSON.stringify(e) })),
+      });
+    await send(0, 40);
+    // What a writer killed between the records insert and the tiles insert leaves: offsets 0..39
+    // of partition 0 stored, no tiles, no checkpoint, offsets not committed.
+    const origin = originFor(topic, 0);
+    const chain = createChainBuilder(emptyHead(origin));
+    await fx.store.append(events.slice(0, 40).map((event, offset) => chain.append({ sourceOffset: offset, event })));
+    expect(await fx.store.tileCoverage(origin)).toBe(0);
+
+    const w = fx.startWriter(topic, `lw-${tag}`, {
+      checkpoints: {
+        signer: fx.signer,
+        policy: { everyRecords: 1_000_000, intervalMs: 600_000 },
+        exportTo: { dir: fx.exportDir },
+      },
+    });
+    await w.start();
+    await until('the writer to catch up', () => caughtUp(w));
+    // Every redelivered offset is already stored: nothing written, but the tiles are repaired on load…
+    expect(await metric(w, 'phi_audit_writer_records_written_total')).toBe(0);
+    expect(await metric(w, 'phi_audit_writer_replay_skipped_total')).toBe(40);
+    expect(await fx.store.tileCoverage(origin)).toBe(40);
+    // …and the unsigned records are signed by the timer (the log had no checkpoint), without a close.
+    await until(
+      'a checkpoint of the unsigned records',
+      async () => (await fx.store.latestCheckpoint(origin))?.size === 40,
+    );
+    await send(40, 60);
+    await until('the new events', () => caughtUp(w));
+    expect(await metric(w, 'phi_audit_writer_records_written_total')).toBe(20);
+    await w.close();
+    await expectSignedAt(origin, 60);
+    const v = await verifyLog({ origin, records: fx.store.scan(origin) });
+    expect(v.ok, JSON.stringify(v.failure)).toBe(true);
+  });
+
+  it('merkle: false (the ingest benchmark only) writes no tiles and signs nothing', async () => {
+    const tag = randomUUID().slice(0, 8);
+    const topic = `lw-int-${tag}`;
+    await ensureTopic({ brokers, topic, partitions: 3 });
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: 30 }, (_, i) => ({
+        partition: i % 3,
+        key: null,
+        value: JSON.stringify(eventOf(tag, i, [`m-${tag}`])),
+      })),
+    });
+    const w = fx.startWriter(topic, `lw-${tag}`, { merkle: false });
+    await w.start();
+    await until('the writer to catch up', () => caughtUp(w));
+    await w.close();
+    for (const p of [0, 1, 2]) {
+      const origin = originFor(topic, p);
+      expect(await scanAll(origin)).toHaveLength(10);
+      expect(await fx.store.tileCoverage(origin)).toBe(0);
+      expect(await fx.store.checkpoints(origin)).toEqual([]);
+    }
   });
 });
 

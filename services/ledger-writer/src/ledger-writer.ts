@@ -9,11 +9,21 @@ import {
   type PartitionLag,
 } from '@phi-audit/bus-kafka';
 import {
+  createCheckpointer,
+  loadLogTiles,
+  type Checkpointer,
+  type CheckpointExportOptions,
+  type CheckpointPolicy,
+} from '@phi-audit/checkpoints';
+import {
   createChainBuilder,
   isLedgerError,
   type LedgerRecord,
   type LedgerStore,
   type LogHead,
+  type LogTile,
+  type NoteSigner,
+  type TileBuilder,
 } from '@phi-audit/ledger';
 import type { Registry } from 'prom-client';
 import { decodeEvent } from './decode-event.js';
@@ -51,6 +61,24 @@ export interface LedgerWriterOptions {
    * Default 100,000; costs 85–115 bytes of heap per record per log written by this member.
    */
   dedupeWindow?: number;
+  /**
+   * Signed checkpoints (CHECKPOINT_* variables): the key, the policy and where checkpoints are
+   * exported. Required unless `merkle` is false.
+   */
+  checkpoints?: {
+    signer: NoteSigner;
+    policy?: Partial<CheckpointPolicy>;
+    exportTo?: CheckpointExportOptions;
+    /** Clock for the checkpointer, epoch ms (tests). Default Date.now. */
+    now?: () => number;
+  };
+  /**
+   * INTERNAL, not exposed through the environment: `false` writes records without Merkle tiles
+   * and signs no checkpoints. Only the ingest benchmark sets it, to measure what tiles and
+   * checkpoints cost; a ledger written so cannot detect truncation and serves no proofs.
+   * Default true.
+   */
+  merkle?: boolean;
   /** Include process metrics (RSS, heap) in the registry. Default true. */
   processMetrics?: boolean;
   /** The consumer stopped for good; the process should exit non-zero and be restarted. */
@@ -61,6 +89,8 @@ export interface LedgerWriterOptions {
 interface LogState {
   head: LogHead;
   window: DedupeWindow;
+  /** The log's Merkle tiles at `head.size` (undefined when merkle is off); appended to as records are built. */
+  tiles: TileBuilder | undefined;
 }
 
 export const DEFAULT_DEDUPE_WINDOW = 100_000;
@@ -85,6 +115,7 @@ export class LedgerWriter {
   /** Head and duplicate window of the logs this member writes, as confirmed by the store. */
   readonly #logs = new Map<number, LogState>();
   readonly #dedupeWindow: number;
+  readonly #checkpointer: Checkpointer | undefined;
   #generation = 0;
   #state: 'new' | 'running' | 'closing' | 'closed' = 'new';
   #closed: Promise<void> | undefined;
@@ -96,6 +127,10 @@ export class LedgerWriter {
     this.#dedupeWindow = options.dedupeWindow ?? DEFAULT_DEDUPE_WINDOW;
     if (!Number.isSafeInteger(this.#dedupeWindow) || this.#dedupeWindow < 1) {
       throw new WriterError('WRITER_CONFIG_INVALID', 'dedupeWindow must be a positive whole number');
+    }
+    if (options.merkle !== false && options.checkpoints === undefined) {
+      // A ledger without signed checkpoints cannot detect truncation.
+      throw new WriterError('WRITER_CONFIG_INVALID', 'a checkpoint signing key is required (checkpoints.signer)');
     }
     const clientId = options.clientId ?? 'phi-audit-ledger-writer';
     this.#rejected = new RejectedSink({
@@ -114,6 +149,7 @@ export class LedgerWriter {
       onRebalance: () => {
         // Another member may have written these logs meanwhile: reload heads and windows from the store.
         this.#generation += 1;
+        for (const partition of this.#logs.keys()) this.#checkpointer?.forget(originFor(this.topic, partition));
         this.#logs.clear();
       },
       onFatal: (err) => {
@@ -138,6 +174,27 @@ export class LedgerWriter {
       lag: () => this.#consumer.lag(),
       ...(options.processMetrics !== undefined ? { processMetrics: options.processMetrics } : {}),
     });
+    const checkpoints = options.checkpoints;
+    this.#checkpointer =
+      options.merkle === false || checkpoints === undefined
+        ? undefined
+        : createCheckpointer({
+            signer: checkpoints.signer,
+            store: options.store,
+            logger: options.logger,
+            ...(checkpoints.policy !== undefined ? { policy: checkpoints.policy } : {}),
+            ...(checkpoints.exportTo !== undefined ? { exportTo: checkpoints.exportTo } : {}),
+            ...(checkpoints.now !== undefined ? { now: checkpoints.now } : {}),
+            hooks: {
+              signed: (c) => {
+                const label = { partition: partitionOf(c.origin) };
+                this.#metrics.checkpointsSigned.inc(label);
+                this.#metrics.lastCheckpointSize.set(label, c.size);
+              },
+              exportFailed: (origin, target) =>
+                this.#metrics.checkpointExportFailures.inc({ partition: partitionOf(origin), target }),
+            },
+          });
   }
 
   /** Prometheus registry with the writer's metrics. */
@@ -167,12 +224,25 @@ export class LedgerWriter {
     await ensureTopic({ brokers, topic, partitions: this.#options.partitions ?? 6, logger });
     await ensureTopic({ brokers, topic: this.#rejected.topic, partitions: 1, logger });
     await this.#rejected.connect();
+    this.#checkpointer?.start();
     await this.#consumer.start();
     if (this.#state === 'new') this.#state = 'running';
   }
 
-  /** Head and duplicate window of a log, from the store; both describe the same records. */
+  /** Head, duplicate window and tiles of a log, from the store; all describe the same records. */
   async #loadLog(origin: string): Promise<LogState> {
+    const { head, window } = await this.#loadHeadAndWindow(origin);
+    if (this.#checkpointer === undefined) return { head, window, tiles: undefined };
+    let tiles: TileBuilder;
+    try {
+      tiles = await loadLogTiles(this.#options.store, origin, head.size);
+    } catch (err) {
+      throw new WriterError('WRITER_TILES_FAILED', `could not load the Merkle tiles of log ${origin}`, { cause: err });
+    }
+    return { head, window, tiles };
+  }
+
+  async #loadHeadAndWindow(origin: string): Promise<{ head: LogHead; window: DedupeWindow }> {
     const { store } = this.#options;
     let head: LogHead;
     try {
@@ -214,7 +284,12 @@ export class LedgerWriter {
         this.#metrics.batches.inc({ outcome: 'failed' });
         throw err;
       }
-      if (generation === this.#generation) this.#logs.set(partition, log);
+      if (generation === this.#generation) {
+        this.#logs.set(partition, log);
+        // Records a previous owner stored but did not sign get a checkpoint from this one (and a
+        // log shorter than its checkpoint is reported before anything is appended to it).
+        if (log.tiles !== undefined) await this.#checkpointer?.appended(origin, log.head.size, log.tiles.root());
+      }
     }
     try {
       await this.#write(batch, origin, label, generation, log);
@@ -235,7 +310,7 @@ export class LedgerWriter {
     log: LogState,
   ): Promise<void> {
     const { partition } = batch;
-    const { head, window } = log;
+    const { head, window, tiles } = log;
     const builder = createChainBuilder(head);
     const records: LedgerRecord[] = [];
     const rejects: RejectedMessage[] = [];
@@ -257,8 +332,9 @@ export class LedgerWriter {
         duplicates += 1;
         continue;
       }
+      let record: LedgerRecord;
       try {
-        records.push(builder.append({ sourceOffset: m.offset, event }));
+        record = builder.append({ sourceOffset: m.offset, event });
       } catch (err) {
         // The ledger's own encoder refused an event the schema accepted: still deterministic, still poison.
         if (!isLedgerError(err, 'LEDGER_INVALID_EVENT') && !isLedgerError(err, 'LEDGER_INVALID_INPUT')) throw err;
@@ -272,6 +348,9 @@ export class LedgerWriter {
         });
         continue;
       }
+      records.push(record);
+      // The log state is dropped on any failure below, so the tiles may run ahead of the store here.
+      tiles?.append([Buffer.from(record.leafHash, 'hex')]);
       // Pushed as it is appended: a repeat later in the same batch is caught too.
       window.push(digest);
     }
@@ -291,7 +370,8 @@ export class LedgerWriter {
     if (records.length > 0) {
       const stop = this.#metrics.appendSeconds.startTimer();
       try {
-        await this.#options.store.append(records);
+        const changed = tiles?.takeChanged().map((t): LogTile => ({ ...t, origin }));
+        await this.#options.store.append(records, changed);
       } catch (err) {
         throw new WriterError(
           'WRITER_APPEND_FAILED',
@@ -301,10 +381,11 @@ export class LedgerWriter {
       } finally {
         stop();
       }
-      if (generation === this.#generation && this.#logs.get(partition) === log) {
-        this.#logs.set(partition, { head: builder.head(), window });
-      }
+      const current = generation === this.#generation && this.#logs.get(partition) === log;
+      if (current) this.#logs.set(partition, { head: builder.head(), window, tiles });
       this.#metrics.recordsWritten.inc(label, records.length);
+      // Only while this member still owns the log: a checkpointer that forgot it must not reload it.
+      if (current && tiles !== undefined) await this.#checkpointer?.appended(origin, builder.head().size, tiles.root());
     }
     if (skipped > 0) this.#metrics.replaySkipped.inc(label, skipped);
     if (duplicates > 0) {
@@ -334,6 +415,9 @@ export class LedgerWriter {
       } catch (err) {
         this.#options.logger.warn({ topic: this.topic, ...errorSummary(err) }, 'error while closing the ledger writer');
       } finally {
+        // After the consumer stopped, so no batch is still appending: every record this member
+        // stored leaves signed (the final checkpoints and their exports; never throws).
+        await this.#checkpointer?.close();
         this.#state = 'closed';
       }
     })();
@@ -343,6 +427,11 @@ export class LedgerWriter {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/** The partition label of a log `phi-audit/<topic>/<partition>`. */
+function partitionOf(origin: string): string {
+  return origin.slice(origin.lastIndexOf('/') + 1);
 }
 
 /** Creates a (not yet started) ledger writer; call `start()`. */

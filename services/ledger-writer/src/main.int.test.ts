@@ -1,9 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { originFor } from '@phi-audit/bus-kafka';
-import { verifyLog } from '@phi-audit/ledger';
+import { createSigningKeyFile, exportFileName } from '@phi-audit/checkpoints';
+import { openCheckpoint, parseVerifierKey, rootOfLeafHashes, verifyLog } from '@phi-audit/ledger';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +18,9 @@ const run = (brokers.length > 0 && clickhouseUrl !== '') || process.env.CI === '
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const entry = `${root}services/ledger-writer/dist/main.js`;
 const database = `lw_main_${randomBytes(6).toString('hex')}`;
+const keyDir = mkdtempSync(join(tmpdir(), 'lw-main-key-'));
+const keyFile = join(keyDir, 'signing.key');
+const exportDir = join(keyDir, 'exported');
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -54,6 +61,7 @@ async function until(what: string, pred: () => Promise<boolean> | boolean, ms = 
 
 describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
   beforeAll(() => {
+    createSigningKeyFile({ name: 'lw-main-test', file: keyFile });
     // The process runs the build output, as a deployment would.
     execFileSync(process.execPath, [`${root}node_modules/typescript/bin/tsc`, '-b', `${root}services/ledger-writer`], {
       stdio: 'inherit',
@@ -69,6 +77,7 @@ describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
       headers: { authorization: `Basic ${auth}` },
       body: `DROP DATABASE IF EXISTS ${database}`,
     });
+    rmSync(keyDir, { recursive: true, force: true });
   });
 
   it('runs from environment variables, serves /metrics and /healthz, logs no PHI, and exits 0 on SIGTERM after committing', async () => {
@@ -86,6 +95,8 @@ describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
       PHI_AUDIT_MIGRATE: 'true',
       METRICS_PORT: String(port),
       LOG_LEVEL: 'debug',
+      CHECKPOINT_SIGNING_KEY_FILE: keyFile,
+      CHECKPOINT_EXPORT_DIR: exportDir,
     });
     try {
       await until('/healthz', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200);
@@ -135,6 +146,8 @@ describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
       expect(logs).toContain('ledger-writer started');
       expect(logs).toContain('ledger-writer stopped');
       expect(logs).not.toContain(marker);
+      // The signer key's secret part never reaches the logs.
+      expect(logs).not.toContain(readFileSync(keyFile, 'utf8').trim().split('+').at(-1)!);
 
       const admin = kafka.admin();
       await admin.connect();
@@ -149,6 +162,18 @@ describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
           const v = await verifyLog({ origin: originFor(topic, p), records: store.scan(originFor(topic, p)) });
           expect(v.ok).toBe(true);
           expect(v.head.size).toBe(50);
+          // Stopped gracefully: the last checkpoint covers the whole log and is exported.
+          const origin = originFor(topic, p);
+          const latest = await store.latestCheckpoint(origin);
+          const leaves: Buffer[] = [];
+          for await (const r of store.scan(origin)) leaves.push(Buffer.from(r.leafHash, 'hex'));
+          const verifier = parseVerifierKey(readFileSync(`${keyFile}.pub`, 'utf8').trim());
+          expect(openCheckpoint(latest!.note, [verifier]).checkpoint).toEqual({
+            origin,
+            size: 50,
+            root: rootOfLeafHashes(leaves),
+          });
+          expect(readFileSync(join(exportDir, exportFileName(origin)), 'utf8')).toBe(latest!.note);
         }
       } finally {
         await store.close();
@@ -166,8 +191,34 @@ describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
     });
     expect(await w.exit).toBe(1);
     const out = w.output();
-    for (const name of ['KAFKA_BROKERS', 'CLICKHOUSE_URL', 'KAFKA_PARTITIONS', 'LOG_LEVEL', 'WRITER_CONFIG_INVALID'])
+    for (const name of [
+      'KAFKA_BROKERS',
+      'CLICKHOUSE_URL',
+      'KAFKA_PARTITIONS',
+      'LOG_LEVEL',
+      'WRITER_CONFIG_INVALID',
+      'CHECKPOINT_SIGNING_KEY_FILE',
+      'CHECKPOINT_SIGNING_KEY',
+      'phi-audit signing-key create',
+    ])
       expect(out).toContain(name);
     expect(out).not.toContain('hunter2');
+  });
+
+  it('exits 1 when the signing key file is readable by others, naming the file and never the key', async () => {
+    const loose = join(keyDir, 'loose.key');
+    createSigningKeyFile({ name: 'lw-main-loose', file: loose });
+    chmodSync(loose, 0o644);
+    const w = spawnWriter({
+      KAFKA_BROKERS: brokers.join(','),
+      CLICKHOUSE_URL: clickhouseUrl,
+      CLICKHOUSE_DATABASE: database,
+      CHECKPOINT_SIGNING_KEY_FILE: loose,
+    });
+    expect(await w.exit).toBe(1);
+    const out = w.output();
+    expect(out).toContain('CHECKPOINT_KEY_UNAVAILABLE');
+    expect(out).toContain(loose);
+    expect(out).not.toContain(readFileSync(loose, 'utf8').trim().split('+').at(-1)!);
   });
 });

@@ -1,6 +1,7 @@
 import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { errorSummary } from '@phi-audit/bus-kafka';
+import { loadSigningKey } from '@phi-audit/checkpoints';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 import { pino } from 'pino';
 import { parseLedgerWriterConfig } from './config.js';
@@ -24,6 +25,11 @@ const REDACT = [
   '*.url',
   'clickhouseUrl',
   '*.password',
+  'signingKey',
+  '*.signingKey',
+  'token',
+  '*.token',
+  'checkpointExportToken',
 ];
 
 type StopReason = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'fatal'; error: WriterError };
@@ -61,6 +67,10 @@ export async function main(env: Record<string, string | undefined> = process.env
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
 
+  // Before anything connects: a missing or unreadable key stops the writer at once
+  // (CHECKPOINT_KEY_UNAVAILABLE names the file, never the key).
+  const signer = loadSigningKey(config.signingKey);
+  logger.info({ keyName: signer.name, keyId: signer.keyId }, 'checkpoint signing key loaded');
   const store = createClickHouseLedgerStore({ url: config.clickhouseUrl, database, logger });
   const writer = createLedgerWriter({
     brokers: config.brokers,
@@ -73,6 +83,15 @@ export async function main(env: Record<string, string | undefined> = process.env
     concurrency: config.concurrency,
     sessionTimeout: config.sessionTimeoutMs,
     dedupeWindow: config.dedupeWindow,
+    checkpoints: {
+      signer,
+      policy: { everyRecords: config.checkpointEveryRecords, intervalMs: config.checkpointIntervalMs },
+      exportTo: {
+        dir: config.checkpointExportDir,
+        url: config.checkpointExportUrl,
+        token: config.checkpointExportToken,
+      },
+    },
     onFatal: (error) => resolveStop({ kind: 'fatal', error }),
   });
   let metrics: MetricsServer | undefined;

@@ -10,6 +10,9 @@ export interface WriterMetrics {
   rejected: Counter<'partition' | 'kind'>;
   replaySkipped: Counter<'partition'>;
   duplicatesSkipped: Counter<'partition'>;
+  checkpointsSigned: Counter<'partition'>;
+  checkpointExportFailures: Counter<'partition' | 'target'>;
+  lastCheckpointSize: Gauge<'partition'>;
 }
 
 export interface WriterMetricsOptions {
@@ -72,6 +75,24 @@ export function createWriterMetrics(options: WriterMetricsOptions): WriterMetric
     duplicatesSkipped: new Counter({
       name: 'phi_audit_writer_duplicates_skipped_total',
       help: 'Events skipped because a record with the same (tenant, source system, event id) is among the previous WRITER_DEDUPE_WINDOW records of the log',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    checkpointsSigned: new Counter({
+      name: 'phi_audit_writer_checkpoints_signed_total',
+      help: 'Checkpoints signed and stored',
+      labelNames: ['partition'],
+      registers: [registry],
+    }),
+    checkpointExportFailures: new Counter({
+      name: 'phi_audit_writer_checkpoint_export_failures_total',
+      help: 'Checkpoint exports that failed (retried with the next checkpoint), by target (dir, url)',
+      labelNames: ['partition', 'target'],
+      registers: [registry],
+    }),
+    lastCheckpointSize: new Gauge({
+      name: 'phi_audit_writer_last_checkpoint_size',
+      help: 'Size of the latest checkpoint this writer signed for the partition log',
       labelNames: ['partition'],
       registers: [registry],
     }),

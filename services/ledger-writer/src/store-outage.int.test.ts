@@ -1,7 +1,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { ensureTopic, originFor } from '@phi-audit/bus-kafka';
-import { verifyLog } from '@phi-audit/ledger';
+import {
+  generateNoteKey,
+  openCheckpoint,
+  parseSignerKey,
+  parseVerifierKey,
+  rootOfLeafHashes,
+  verifyLog,
+} from '@phi-audit/ledger';
 import { createClickHouseLedgerStore, type ClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
@@ -13,6 +20,7 @@ const clickhouseUrl = process.env.CLICKHOUSE_URL ?? '';
 const run = (brokers.length > 0 && clickhouseUrl !== '') || process.env.CI === 'true';
 const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 const database = `lw_outage_${randomBytes(6).toString('hex')}`;
+const keys = generateNoteKey('lw-outage-test');
 
 type Mode = 'up' | 'down' | 'lose-insert-replies';
 
@@ -169,6 +177,7 @@ describe.runIf(run)('ledger writer while ClickHouse is down (real Kafka, real Cl
       retryInitialMs: 50,
       retryMaxMs: 300,
       processMetrics: false,
+      checkpoints: { signer: parseSignerKey(keys.signerKey), policy: { everyRecords: 50, intervalMs: 500 } },
     });
     await writer.start();
     const failed = async () =>
@@ -201,6 +210,22 @@ describe.runIf(run)('ledger writer while ClickHouse is down (real Kafka, real Cl
     }
     expect(proxy.lostReplies).toBeGreaterThanOrEqual(1);
     expect(await committed()).toEqual([N / 2, N / 2]);
+    // Inserts whose reply was lost left records without tiles: repaired on reload, and the final
+    // checkpoints (signed at close) state the roots of the stored leaves.
+    await writer.close();
+    const verifier = parseVerifierKey(keys.verifierKey);
+    for (const p of [0, 1]) {
+      const origin = originFor(topic, p);
+      expect(await direct.tileCoverage(origin)).toBe(N / 2);
+      const leaves: Buffer[] = [];
+      for await (const r of direct.scan(origin)) leaves.push(Buffer.from(r.leafHash, 'hex'));
+      const latest = await direct.latestCheckpoint(origin);
+      expect(openCheckpoint(latest!.note, [verifier]).checkpoint).toEqual({
+        origin,
+        size: N / 2,
+        root: rootOfLeafHashes(leaves),
+      });
+    }
     await producer.disconnect();
   });
 });

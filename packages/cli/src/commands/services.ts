@@ -1,5 +1,12 @@
 import { InvalidArgumentError, type Command } from 'commander';
-import { formatEnvLines, servicesDown, servicesStatus, servicesUp, type ServiceStatus } from '../services/index.js';
+import {
+  checkpointKeyStatus,
+  formatEnvLines,
+  servicesDown,
+  servicesStatus,
+  servicesUp,
+  type ServiceStatus,
+} from '../services/index.js';
 
 function parseSeconds(value: string): number {
   const seconds = Number(value);
@@ -31,7 +38,7 @@ export function registerServicesCommand(program: Command): void {
   services
     .command('up')
     .description(
-      'Start Kafka and ClickHouse if they are not running; print KAFKA_BROKERS=… and CLICKHOUSE_*_URL=… lines',
+      'Start Kafka and ClickHouse if they are not running; print KAFKA_BROKERS=…, CLICKHOUSE_*_URL=… and CHECKPOINT_*=… / PHI_AUDIT_VERIFIER_KEYS=… lines',
     )
     .option('--timeout <seconds>', 'how long to wait for each service to answer', parseSeconds)
     .action(async (options: { timeout?: number }) => {
@@ -64,8 +71,17 @@ export function registerServicesCommand(program: Command): void {
     .option('--json', 'print machine-readable JSON')
     .action(async (options: { json?: boolean }) => {
       const statuses = await servicesStatus();
+      const key = checkpointKeyStatus();
+      // The JSON form stays the array of services scripts already read.
       process.stdout.write(
-        options.json ? `${JSON.stringify(statuses, null, 2)}\n` : `${statuses.map(describe).join('\n')}\n`,
+        options.json
+          ? `${JSON.stringify(statuses, null, 2)}\n`
+          : `${[
+              ...statuses.map(describe),
+              key.created
+                ? `checkpoints CHECKPOINT_SIGNING_KEY_FILE=${key.signingKeyFile} PHI_AUDIT_VERIFIER_KEYS=${key.verifierKeyFile} CHECKPOINT_EXPORT_DIR=${key.exportDir}`
+                : `checkpoints no signing key yet (phi-audit services up creates ${key.signingKeyFile})`,
+            ].join('\n')}\n`,
       );
       // Exit status tells scripts whether everything runs, like `systemctl is-active`.
       if (statuses.some((s) => s.state !== 'running')) process.exitCode = 3;

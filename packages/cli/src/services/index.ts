@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { checkpointKeyFiles, ensureCheckpointKey, type CheckpointKeyFiles } from './checkpoint-key.js';
 import { loadOrCreateClickHouseCredentials } from './clickhouse-credentials.js';
 import {
   clickhouseFiles,
@@ -17,6 +18,7 @@ import type { ServiceName, ServiceStatus } from './service-status.js';
 export { isServicesError, ServicesError, SERVICES_ERROR_CODES, type ServicesErrorCode } from './errors.js';
 export { KAFKA_VERSION, resolveServicesLayout, type ServicesLayout, type ServicesLayoutOptions } from './layout.js';
 export { formatEnvLines, type ServicesEnv } from './service-env.js';
+export { LOCAL_SIGNING_KEY_NAME, type CheckpointKeyFiles } from './checkpoint-key.js';
 export type { ServiceName, ServiceStatus } from './service-status.js';
 
 /** Options shared by every services operation. */
@@ -74,7 +76,13 @@ export async function servicesUp(options: ServicesOptions = {}): Promise<Service
   if (kafka.status === 'rejected') throw kafka.reason;
   if (clickhouse.status === 'rejected') throw clickhouse.reason;
   const { accounts, ...clickhouseState } = clickhouse.value;
-  return { layout, kafka: kafka.value, clickhouse: clickhouseState, env: buildServicesEnv(layout, accounts) };
+  const checkpointKey = ensureCheckpointKey(layout);
+  return {
+    layout,
+    kafka: kafka.value,
+    clickhouse: clickhouseState,
+    env: buildServicesEnv(layout, accounts, checkpointKey),
+  };
 }
 
 /**
@@ -85,7 +93,22 @@ export function servicesEnv(options: ServicesLayoutOptions = {}): ServicesEnv {
   const layout = resolveServicesLayout(options);
   const files = clickhouseFiles(layout);
   const credentials = loadOrCreateClickHouseCredentials(files.credentialsFile);
-  return buildServicesEnv(layout, { credentials, restrictedUsers: existsSync(files.usersDFile) });
+  return buildServicesEnv(
+    layout,
+    { credentials, restrictedUsers: existsSync(files.usersDFile) },
+    ensureCheckpointKey(layout),
+  );
+}
+
+/**
+ * The local checkpoint signing key, verifier key and export directory, and whether the key
+ * exists yet (`services up` creates it). Creates nothing.
+ */
+export function checkpointKeyStatus(
+  options: ServicesLayoutOptions = {},
+): CheckpointKeyFiles & { readonly created: boolean } {
+  const files = checkpointKeyFiles(resolveServicesLayout(options));
+  return { ...files, created: existsSync(files.signingKeyFile) };
 }
 
 /** Options of {@link servicesDown}. */

@@ -1,3 +1,4 @@
+import type { CheckpointKeyFiles } from './checkpoint-key.js';
 import type { ClickHouseAccounts } from './clickhouse-service.js';
 import type { ServicesLayout } from './layout.js';
 
@@ -10,18 +11,37 @@ export interface ServicesEnv {
   readonly CLICKHOUSE_WRITER_URL?: string;
   /** Read-only account, limited to the `phi_audit` database; absent until the server was started once. */
   readonly CLICKHOUSE_READER_URL?: string;
+  /** The local checkpoint signing key, for ledger writers. */
+  readonly CHECKPOINT_SIGNING_KEY_FILE?: string;
+  /** Its verifier key file, for `phi-audit verify`. */
+  readonly PHI_AUDIT_VERIFIER_KEYS?: string;
+  /** Where writers export each log's latest checkpoint. */
+  readonly CHECKPOINT_EXPORT_DIR?: string;
 }
 
-/** Builds the connection settings from the layout and the ClickHouse accounts. */
-export function buildServicesEnv(layout: ServicesLayout, accounts: ClickHouseAccounts): ServicesEnv {
+/** Builds the connection settings from the layout, the ClickHouse accounts and the checkpoint key files. */
+export function buildServicesEnv(
+  layout: ServicesLayout,
+  accounts: ClickHouseAccounts,
+  checkpointKey?: CheckpointKeyFiles,
+): ServicesEnv {
   const http = `127.0.0.1:${layout.ports.clickhouseHttp}`;
   const base = { KAFKA_BROKERS: `127.0.0.1:${layout.ports.kafkaBroker}`, CLICKHOUSE_URL: `http://default:@${http}` };
-  if (!accounts.restrictedUsers) return base;
+  const checkpoints =
+    checkpointKey === undefined
+      ? {}
+      : {
+          CHECKPOINT_SIGNING_KEY_FILE: checkpointKey.signingKeyFile,
+          PHI_AUDIT_VERIFIER_KEYS: checkpointKey.verifierKeyFile,
+          CHECKPOINT_EXPORT_DIR: checkpointKey.exportDir,
+        };
+  if (!accounts.restrictedUsers) return { ...base, ...checkpoints };
   const { writerPassword, readerPassword } = accounts.credentials;
   return {
     ...base,
     CLICKHOUSE_WRITER_URL: `http://phi_writer:${encodeURIComponent(writerPassword)}@${http}`,
     CLICKHOUSE_READER_URL: `http://phi_reader:${encodeURIComponent(readerPassword)}@${http}`,
+    ...checkpoints,
   };
 }
 

@@ -1,5 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import type { StoredRecord } from '@phi-audit/ledger';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { exportFileName } from '@phi-audit/checkpoints';
+import {
+  generateNoteKey,
+  openCheckpoint,
+  rootOfLeafHashes,
+  type Checkpoint,
+  type StoredCheckpoint,
+  parseSignerKey,
+  parseVerifierKey,
+  type NoteSigner,
+  type NoteVerifier,
+  type StoredRecord,
+} from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
 import { createClickHouseLedgerStore, type ClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 import { Kafka, logLevel, type Admin, type Message, type Producer } from 'kafkajs';
@@ -18,9 +33,17 @@ export interface WriterFixture {
   readonly admin: Admin;
   readonly producer: Producer;
   readonly store: ClickHouseLedgerStore;
+  /** The checkpoint key every writer of this fixture signs with, and its verifier. */
+  readonly signer: NoteSigner;
+  readonly verifier: NoteVerifier;
+  /** Where the fixture's writers export checkpoints (a temp directory removed at teardown). */
+  readonly exportDir: string;
   setup: () => Promise<void>;
   teardown: () => Promise<void>;
-  /** A writer on `topic` with fast test fetch settings; closed by teardown. */
+  /**
+   * A writer on `topic` with fast test fetch settings, signing checkpoints every 100 records or
+   * 500 ms and exporting them to `exportDir`; closed by teardown.
+   */
   startWriter: (topic: string, groupId: string, options?: Partial<LedgerWriterOptions>) => LedgerWriter;
   /** Produces events as the collector does: keyed tenant:userId, acks=all. */
   produce: (topic: string, events: readonly AccessEvent[]) => Promise<void>;
@@ -29,7 +52,25 @@ export interface WriterFixture {
   /** Sum of a metric's values across labels. */
   metric: (writer: LedgerWriter, name: string) => Promise<number>;
   scanAll: (origin: string) => Promise<StoredRecord[]>;
+  /** What the store and the export directory hold about a log's checkpoints, recomputed from its rows. */
+  checkpointReport: (origin: string) => Promise<CheckpointReport>;
   until: (what: string, predicate: () => Promise<boolean>, ms?: number) => Promise<void>;
+}
+
+/** A log's checkpoint state: the facts the writer tests assert on. */
+export interface CheckpointReport {
+  /** Rows of the log (scan). */
+  records: number;
+  /** rootOfLeafHashes over the stored leaf hashes, hex. */
+  recomputedRootHex: string;
+  /** Leaves covered by the stored level-0 tiles. */
+  tileCoverage: number;
+  checkpoints: StoredCheckpoint[];
+  latest: StoredCheckpoint | undefined;
+  /** The latest note opened with the fixture's verifier (undefined when none or it does not verify). */
+  opened: Checkpoint | undefined;
+  /** The exported file of the log, if any. */
+  exported: string | undefined;
 }
 
 /** Keyed as the collector keys it, so a re-sent event lands in the same partition. */
@@ -51,6 +92,10 @@ export function createWriterFixture(name: string): WriterFixture {
   const admin = kafka.admin();
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const open: LedgerWriter[] = [];
+  const keys = generateNoteKey(`${name}-test`);
+  const signer = parseSignerKey(keys.signerKey);
+  const verifier = parseVerifierKey(keys.verifierKey);
+  const exportDir = join(mkdtempSync(join(tmpdir(), `${name}-checkpoints-`)), 'exported');
   let store: ClickHouseLedgerStore | undefined;
   const opened = (): ClickHouseLedgerStore => {
     if (store === undefined) throw new Error('writer fixture used before setup()');
@@ -66,6 +111,9 @@ export function createWriterFixture(name: string): WriterFixture {
     get store() {
       return opened();
     },
+    signer,
+    verifier,
+    exportDir,
     async setup() {
       store = createClickHouseLedgerStore({ url: clickhouseUrl, database });
       await store.migrate();
@@ -84,6 +132,7 @@ export function createWriterFixture(name: string): WriterFixture {
         headers: { authorization: `Basic ${auth.toString('base64')}` },
         body: `DROP DATABASE IF EXISTS ${database}`,
       });
+      rmSync(join(exportDir, '..'), { recursive: true, force: true });
     },
     startWriter(topic, groupId, options = {}) {
       const w = createLedgerWriter({
@@ -96,6 +145,7 @@ export function createWriterFixture(name: string): WriterFixture {
         minBytes: 1,
         maxWaitTimeInMs: 50,
         processMetrics: false,
+        checkpoints: { signer, policy: { everyRecords: 100, intervalMs: 500 }, exportTo: { dir: exportDir } },
         ...options,
       });
       open.push(w);
@@ -116,6 +166,32 @@ export function createWriterFixture(name: string): WriterFixture {
       const rows: StoredRecord[] = [];
       for await (const r of opened().scan(origin)) rows.push(r);
       return rows;
+    },
+    async checkpointReport(origin) {
+      const rows = await fixture.scanAll(origin);
+      const checkpoints = await opened().checkpoints(origin);
+      const latest = await opened().latestCheckpoint(origin);
+      let openedCheckpoint: Checkpoint | undefined;
+      try {
+        if (latest !== undefined) openedCheckpoint = openCheckpoint(latest.note, [verifier]).checkpoint;
+      } catch {
+        openedCheckpoint = undefined;
+      }
+      let exported: string | undefined;
+      try {
+        exported = readFileSync(join(exportDir, exportFileName(origin)), 'utf8');
+      } catch {
+        exported = undefined;
+      }
+      return {
+        records: rows.length,
+        recomputedRootHex: rootOfLeafHashes(rows.map((r) => Buffer.from(r.leafHash, 'hex'))).toString('hex'),
+        tileCoverage: await opened().tileCoverage(origin),
+        checkpoints,
+        latest,
+        opened: openedCheckpoint,
+        exported,
+      };
     },
     async until(what, predicate, ms = 60_000) {
       const end = Date.now() + ms;
