@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createIngestKey } from '@phi-audit/collector';
-import { keysFileIn } from '@phi-audit/store-sqlite';
+import { embeddedOrigin, keysFileIn, ledgerFileIn } from '@phi-audit/store-sqlite';
 import { runLoad } from '../harness/load.js';
-import { checkSqliteLedger } from '../harness/sqlite-oracle.js';
+import { checkSqliteLedger, checkSqliteProofs, type SqliteProofReport } from '../harness/sqlite-oracle.js';
 import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
 import { createSyntheticEvents, seededRandom, type PostedEvent } from '../harness/synthetic-events.js';
 
@@ -50,6 +50,19 @@ describe('fault: embedded process killed with SIGKILL during load', () => {
     let kills = 0;
     let loading = true;
     const killLog: string[] = [];
+    // The Merkle state as each kill left it (tiles in the records' transaction, checkpoints
+    // after): the files are copied at once and checked after the load, so the restart is not delayed.
+    const snapshots: string[] = [];
+    const snapshotAfterKill = (n: number): void => {
+      const snapshot = join(dataDir, `snapshot-${n}`);
+      mkdirSync(snapshot);
+      const ledger = ledgerFileIn(dataDir);
+      for (const suffix of ['', '-wal', '-shm']) {
+        if (existsSync(ledger + suffix)) cpSync(ledger + suffix, ledgerFileIn(snapshot) + suffix);
+      }
+      cpSync(join(dataDir, 'checkpoint-signing.key.pub'), join(snapshot, 'checkpoint-signing.key.pub'));
+      snapshots.push(snapshot);
+    };
     const started = Date.now();
     let killing: Promise<void> = Promise.resolve();
     const killer = setInterval(() => {
@@ -59,6 +72,7 @@ describe('fault: embedded process killed with SIGKILL during load', () => {
       const victim = current;
       killing = killing.then(async () => {
         await victim?.kill9();
+        snapshotAfterKill(n);
         killLog.push(
           `kill ${n} at ${((Date.now() - started) / 1000).toFixed(1)} s, load ${loading ? 'running' : 'finished'}`,
         );
@@ -92,5 +106,25 @@ describe('fault: embedded process killed with SIGKILL during load', () => {
 
     const verify = await runCli(['verify', '--data', dataDir]);
     expect(verify.code, verify.output).toBe(0);
+
+    // After every kill the tiles covered exactly the committed records and every checkpoint
+    // matched them; the restarts continued both, and the clean stop signed each log's head.
+    const atKills: SqliteProofReport[] = [];
+    for (const snapshot of snapshots) atKills.push(await checkSqliteProofs(snapshot));
+    expect(atKills).toHaveLength(KILLS);
+    for (const [i, atKill] of atKills.entries()) expect(atKill.problems, `after kill ${i + 1}`).toEqual([]);
+    const proofs = await checkSqliteProofs(dataDir, { complete: true });
+    expect(proofs.problems).toEqual([]);
+    expect(proofs.logs.map((l) => l.origin).sort()).toEqual(TENANTS.map((t) => embeddedOrigin(t)).sort());
+    for (const log of proofs.logs) {
+      expect(log.tileCoverage).toBe(log.size);
+      const before = atKills.at(-1)?.logs.find((l) => l.origin === log.origin);
+      // The checkpoints signed before the last kill are still there, a prefix of the final list.
+      if (before !== undefined)
+        expect(log.checkpointSizes.slice(0, before.checkpointSizes.length)).toEqual(before.checkpointSizes);
+    }
+    console.info(
+      `checkpoints per log after ${KILLS} kills: ${proofs.logs.map((l) => `${l.origin} ${l.checkpointSizes.join(',')}`).join('; ')}`,
+    );
   });
 });

@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { verifyLog } from '@phi-audit/ledger';
+import { exportFileName } from '@phi-audit/checkpoints';
+import { generateNoteKey, openCheckpoint, parseVerifierKey, rootOfLeafHashes, verifyLog } from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
 import { createSqliteLedgerStore, embeddedOrigin, type SqliteLedgerStore } from '@phi-audit/store-sqlite';
 import { createEmbeddedLedger, type EmbeddedLedger } from './embedded-ledger.js';
@@ -52,6 +53,19 @@ else parentPort.once('message', () => { writeFileSync(marker, ''); process.exit(
 `,
   );
   return pathToFileURL(script);
+}
+
+const noteKey = generateNoteKey('test/phi-audit');
+
+function checkpointSettings(everyRecords: number) {
+  return { signerKey: noteKey.signerKey, everyRecords, intervalMs: 3_600_000, exportDir: join(dir, 'exported') };
+}
+
+/** The stored leaf hashes of a log, as Buffers. */
+async function leavesOf(origin: string): Promise<Buffer[]> {
+  const leaves: Buffer[] = [];
+  for await (const r of store.scan(origin)) leaves.push(Buffer.from(r.leafHash, 'hex'));
+  return leaves;
 }
 
 beforeEach(() => {
@@ -102,5 +116,43 @@ describe('embedded ledger writer thread', () => {
     expect(refused.status).toBe('rejected');
     expect(accepted.status).toBe('fulfilled');
     expect((await store.heads()).map((h) => h.size)).toEqual([1]);
+  });
+
+  it('after a writer dies, the next one reloads the tiles; checkpoints are signed only over committed records', async () => {
+    ledger = createEmbeddedLedger({ file, logger, workerUrl: crashOnceWorker(), checkpoints: checkpointSettings(2) });
+    await ledger.publish([event(), event()]).catch(() => undefined);
+    for (let i = 0; i < 5; i++) await ledger.publish([event(), event(), event()]);
+    await ledger.close();
+    ledger = undefined;
+
+    const origin = embeddedOrigin('clinic-a');
+    const leaves = await leavesOf(origin);
+    expect(leaves).toHaveLength(15);
+    expect(await store.tileCoverage(origin)).toBe(15);
+    const verifier = parseVerifierKey(noteKey.verifierKey);
+    const checkpoints = await store.checkpoints(origin);
+    expect(checkpoints.map((c) => c.size)).toEqual([3, 6, 9, 12, 15]);
+    for (const c of checkpoints) {
+      const { checkpoint } = openCheckpoint(c.note, [verifier]);
+      expect(checkpoint.root.equals(rootOfLeafHashes(leaves.slice(0, c.size)))).toBe(true);
+    }
+    expect(readFileSync(join(dir, 'exported', exportFileName(origin)), 'utf8')).toBe(checkpoints.at(-1)?.note);
+  });
+
+  it('a log that grew past its last checkpoint (here: written without tiles) is tiled and signed at the next start, with no new event', async () => {
+    ledger = createEmbeddedLedger({ file, logger });
+    await ledger.publish([event(), event(), event(), event(), event()]);
+    await ledger.close();
+    const origin = embeddedOrigin('clinic-a');
+    expect(await store.tileCoverage(origin)).toBe(0);
+    expect(await store.latestCheckpoint(origin)).toBeUndefined();
+
+    ledger = createEmbeddedLedger({ file, logger, checkpoints: checkpointSettings(10_000) });
+    await ledger.close();
+    ledger = undefined;
+    expect(await store.tileCoverage(origin)).toBe(5);
+    const latest = await store.latestCheckpoint(origin);
+    expect(latest?.size).toBe(5);
+    expect(latest?.rootHex).toBe(rootOfLeafHashes(await leavesOf(origin)).toString('hex'));
   });
 });

@@ -3,7 +3,12 @@ import { errorSummary, type BusLogger, type EventPublisher, type PublisherStats 
 import { StoreError, STORE_ERROR_CODES, type StoreErrorCode } from '@phi-audit/store-sqlite';
 import type { EmbeddedMetrics } from './embedded-metrics.js';
 import { EmbeddedError } from './errors.js';
-import type { FromLedgerWorker, LedgerWorkerData, ToLedgerWorker } from './ledger-worker-protocol.js';
+import type {
+  FromLedgerWorker,
+  LedgerWorkerData,
+  ToLedgerWorker,
+  WorkerCheckpointSettings,
+} from './ledger-worker-protocol.js';
 import { prepareEvents, type PreparedEvent } from './prepared-event.js';
 
 export interface EmbeddedLedgerOptions {
@@ -17,6 +22,11 @@ export interface EmbeddedLedgerOptions {
   metrics?: EmbeddedMetrics;
   /** The writer thread's script. Default: the built ledger-worker.js next to this module. */
   workerUrl?: URL;
+  /**
+   * Merkle tiles and signed checkpoints, kept by the writer thread. Absent: records only (a
+   * benchmark measuring their cost; never a real ledger).
+   */
+  checkpoints?: WorkerCheckpointSettings;
 }
 
 /** Counters of what the ledger did; group commit shows as `sends` (transactions) ≪ `publishes`. */
@@ -92,7 +102,10 @@ function failureOf(cause: Error): EmbeddedError {
  * joins the next group (whole requests, up to `maxGroupEvents`). Each caller settles after its
  * group's transaction has committed, or failed: then nothing of the group was stored. A writer
  * thread that dies fails its group (nothing of it is acknowledged) and is replaced on the next
- * group by a new one, which reloads heads and sequence from the database.
+ * group by a new one, which reloads heads, tiles and sequence from the database. With
+ * `checkpoints`, the writer thread also keeps each log's Merkle tiles (written in the group's
+ * transaction) and signs checkpoints after the commits (createCheckpointer); close() waits
+ * for the final checkpoints.
  */
 export function createEmbeddedLedger(options: EmbeddedLedgerOptions): EmbeddedLedger {
   const { logger, metrics } = options;
@@ -100,6 +113,7 @@ export function createEmbeddedLedger(options: EmbeddedLedgerOptions): EmbeddedLe
   const workerData: LedgerWorkerData = {
     file: options.file,
     ...(options.maxPageCount !== undefined ? { maxPageCount: options.maxPageCount } : {}),
+    ...(options.checkpoints !== undefined ? { checkpoints: options.checkpoints } : {}),
   };
   const workerUrl = options.workerUrl ?? defaultWorkerUrl();
   const queue: Pending[] = [];
@@ -129,6 +143,10 @@ export function createEmbeddedLedger(options: EmbeddedLedgerOptions): EmbeddedLe
 
   function settle(message: FromLedgerWorker): void {
     if (message.type === 'closed') return;
+    if (message.type === 'log') {
+      logger[message.level]({ thread: 'ledger-writer', ...message.obj }, message.msg);
+      return;
+    }
     const flight = inFlight;
     if (flight === undefined || flight.id !== message.id) return;
     inFlight = undefined;
@@ -204,6 +222,10 @@ export function createEmbeddedLedger(options: EmbeddedLedgerOptions): EmbeddedLe
     const message: ToLedgerWorker = { type: 'commit', id: inFlight.id, requests: group.map((p) => p.events) };
     worker.postMessage(message);
   }
+
+  // Started now, not on the first group: at start the writer signs checkpoints for logs that
+  // grew after their last one (a crash before signing), even when no event arrives.
+  worker = startWorker();
 
   return {
     publish(events) {

@@ -1,9 +1,34 @@
-import { emptyHead, leafHashOf, nextChain, type LedgerRecord, type LogHead } from '@phi-audit/ledger';
+import {
+  emptyHead,
+  leafHashOf,
+  nextChain,
+  type LedgerRecord,
+  type LogHead,
+  type LogTile,
+  type TileBuilder,
+} from '@phi-audit/ledger';
 import { embeddedOrigin, idempotencyKeyOf, type DerivedColumns, type SqliteLedgerStore } from '@phi-audit/store-sqlite';
 import type { PreparedEvent } from './prepared-event.js';
 
 /** What the group committer needs of the SQLite store (the write connection). */
-export type GroupCommitStore = Pick<SqliteLedgerStore, 'head' | 'appendSync' | 'existingKeys' | 'lastSourceOffset'>;
+export type GroupCommitStore = Pick<
+  SqliteLedgerStore,
+  'head' | 'heads' | 'appendSync' | 'existingKeys' | 'lastSourceOffset'
+>;
+
+/**
+ * Loads a log's Merkle tile state at `size` records (loadLogTiles over the write connection).
+ * Absent: the committer writes no tiles (only a benchmark measuring their cost does that).
+ */
+export type LoadTiles = (origin: string, size: number) => Promise<TileBuilder>;
+
+/** A log as a committed transaction left it: what the checkpointer is told. */
+export interface LogGrowth {
+  origin: string;
+  size: number;
+  /** Merkle root of the log's `size` records. */
+  root: Buffer;
+}
 
 /** How one request of a committed group ended: stored (or already stored), or refused alone. */
 export type RequestOutcome = { ok: true } | { ok: false; reason: string };
@@ -15,6 +40,8 @@ export interface GroupCommitted {
   records: number;
   /** Events skipped because their idempotency key was already stored (or earlier in the group). */
   duplicates: number;
+  /** Every log the transaction extended, with its new size and root (empty without tiles). */
+  grown: LogGrowth[];
 }
 
 /** Commits groups of requests, one SQLite transaction per group. */
@@ -26,11 +53,20 @@ export interface GroupCommitter {
    * then nothing of the group was stored and the cached heads are dropped.
    */
   commit(requests: readonly (readonly PreparedEvent[])[]): Promise<GroupCommitted>;
+  /**
+   * Loads the head and tile state of every stored log (as a first commit would) and returns
+   * each log's size and root: the writer tells the checkpointer at start, so a log that grew
+   * after its last checkpoint (a crash before signing) is signed even if nothing more arrives.
+   * Empty without tiles.
+   */
+  loadLogs(): Promise<LogGrowth[]>;
 }
 
 /**
- * Creates the group committer on `store`. Heads and the global sequence are cached as the store
- * confirmed them; a failed transaction drops the cache and the next group reloads it.
+ * Creates the group committer on `store`. Heads, tile builders and the global sequence are
+ * cached as the store confirmed them; a failed transaction drops the cache and the next group
+ * reloads it. With `loadTiles`, each group's leaf hashes go into their logs' tile builders and
+ * the changed tiles are written in the same transaction as the records.
  *
  * Per event, the idempotency key (tenant, source.system, eventId) decides: already stored, or
  * earlier in the same group → skipped (its request still succeeds: a retry is acknowledged, not
@@ -38,20 +74,50 @@ export interface GroupCommitter {
  * the next index of its tenant's log (origin `embeddedOrigin(tenant)`), with the ledger's leaf
  * hash (format v1, over its canonical JSON) and chain.
  */
-export function createGroupCommitter({ store }: { store: GroupCommitStore }): GroupCommitter {
+export function createGroupCommitter({
+  store,
+  loadTiles,
+}: {
+  store: GroupCommitStore;
+  loadTiles?: LoadTiles | undefined;
+}): GroupCommitter {
+  /** By origin. */
   const heads = new Map<string, LogHead>();
+  /** By origin; each at the size of its committed head. */
+  const builders = new Map<string, TileBuilder>();
   let nextOffset: number | undefined;
 
+  const dropCache = (): void => {
+    heads.clear();
+    builders.clear();
+    nextOffset = undefined;
+  };
+
+  async function load(origin: string, known?: LogHead): Promise<void> {
+    if (heads.has(origin)) return;
+    const head = known ?? (await store.head(origin));
+    // Head and builder enter the cache together: a builder is only ever at its head's size.
+    const builder = loadTiles === undefined ? undefined : await loadTiles(origin, head.size);
+    heads.set(origin, head);
+    if (builder !== undefined) builders.set(origin, builder);
+  }
+
   return {
+    async loadLogs() {
+      try {
+        for (const head of await store.heads()) await load(head.origin, head);
+      } catch (error) {
+        dropCache();
+        throw error;
+      }
+      return [...builders].map(([origin, b]) => ({ origin, size: b.size, root: b.root() }));
+    },
+
     async commit(requests) {
       try {
-        for (const events of requests) {
-          for (const { columns } of events) {
-            if (!heads.has(columns.tenant)) {
-              heads.set(columns.tenant, await store.head(embeddedOrigin(columns.tenant)));
-            }
-          }
-        }
+        const tenants = new Set<string>();
+        for (const events of requests) for (const { columns } of events) tenants.add(columns.tenant);
+        for (const tenant of tenants) await load(embeddedOrigin(tenant));
         nextOffset ??= store.lastSourceOffset() + 1;
         const keyOf = (c: DerivedColumns): string =>
           idempotencyKeyOf({ tenant: c.tenant, sourceSystem: c.source_system, eventId: c.event_id });
@@ -82,8 +148,8 @@ export function createGroupCommitter({ store }: { store: GroupCommitStore }): Gr
               }
               seen.add(key);
               added.push(key);
-              const head =
-                building.get(columns.tenant) ?? heads.get(columns.tenant) ?? emptyHead(embeddedOrigin(columns.tenant));
+              const origin = embeddedOrigin(columns.tenant);
+              const head = building.get(origin) ?? heads.get(origin) ?? emptyHead(origin);
               if (offset <= head.lastSourceOffset) throw new Error('the ingest sequence does not move forward');
               // leafHashOf checks origin, index, offset, eventId and eventJson; nextChain both hashes.
               const leafHash = leafHashOf({
@@ -105,7 +171,7 @@ export function createGroupCommitter({ store }: { store: GroupCommitStore }): Gr
                 chain,
               });
               derived.push(columns);
-              building.set(columns.tenant, {
+              building.set(origin, {
                 origin: head.origin,
                 size: head.size + 1,
                 chain,
@@ -127,14 +193,36 @@ export function createGroupCommitter({ store }: { store: GroupCommitStore }): Gr
             outcomes.push({ ok: false, reason: `the events could not be chained (${why})` });
           }
         }
-        if (records.length > 0) store.appendSync(records, derived);
+        // Only now, with the group's records final, do the builders move: a refused request
+        // above never reaches them. From here on they are ahead of the store until the commit.
+        const tiles: LogTile[] = [];
+        if (loadTiles !== undefined) {
+          const leaves = new Map<string, Buffer[]>();
+          for (const r of records) {
+            let list = leaves.get(r.origin);
+            if (list === undefined) leaves.set(r.origin, (list = []));
+            list.push(Buffer.from(r.leafHash, 'hex'));
+          }
+          for (const [origin, hashes] of leaves) {
+            const builder = builders.get(origin);
+            if (builder === undefined) throw new Error('no tile state for a log of the group');
+            builder.append(hashes);
+            for (const tile of builder.takeChanged()) tiles.push({ origin, ...tile });
+          }
+        }
+        // Records and their tiles in ONE transaction: a crash never leaves one without the other.
+        if (records.length > 0) store.appendSync(records, derived, tiles);
         nextOffset = offset;
-        for (const [t, h] of building) heads.set(t, h);
-        return { outcomes, records: records.length, duplicates };
+        const grown: LogGrowth[] = [];
+        for (const [origin, h] of building) {
+          heads.set(origin, h);
+          const builder = builders.get(origin);
+          if (builder !== undefined) grown.push({ origin, size: builder.size, root: builder.root() });
+        }
+        return { outcomes, records: records.length, duplicates, grown };
       } catch (error) {
         // The transaction rolled back (or never ran): what we cached may be ahead of the store.
-        heads.clear();
-        nextOffset = undefined;
+        dropCache();
         throw error;
       }
     },

@@ -12,7 +12,25 @@ export interface LedgerWorkerData {
   file: string;
   /** SQLite max_page_count for the write connection. */
   maxPageCount?: number;
+  /** Merkle tiles and signed checkpoints; absent only when a benchmark measures their cost. */
+  checkpoints?: WorkerCheckpointSettings;
 }
+
+/**
+ * What the writer thread signs and exports checkpoints with. The signer key text lives only in
+ * memory (this clone and the thread's signer); it is never logged.
+ */
+export interface WorkerCheckpointSettings {
+  signerKey: string;
+  everyRecords: number;
+  intervalMs: number;
+  exportDir?: string;
+  exportUrl?: string;
+  exportToken?: string;
+}
+
+/** Levels the writer thread logs at; its entries go through the main thread's logger. */
+export type WorkerLogLevel = 'info' | 'warn' | 'error';
 
 /** Main → writer. */
 export type ToLedgerWorker =
@@ -26,4 +44,6 @@ export type FromLedgerWorker =
   | { type: 'committed'; id: number; outcomes: RequestOutcome[]; records: number; duplicates: number }
   /** The transaction failed: nothing of the group was stored. `code` is the StoreError code, if any. */
   | { type: 'failed'; id: number; code: string | undefined; message: string }
+  /** A log entry of the writer thread (checkpointer, tile loading). */
+  | { type: 'log'; level: WorkerLogLevel; obj: object; msg: string }
   | { type: 'closed' };

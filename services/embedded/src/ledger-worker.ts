@@ -1,31 +1,116 @@
 /**
  * The embedded ledger's writer thread: owns the SQLite write connection and commits the groups
- * the main thread sends (validation, idempotency lookup, chaining, one transaction each), so the
- * main thread keeps reading and validating requests while a commit fsyncs.
+ * the main thread sends (validation, idempotency lookup, chaining, Merkle tiles, one transaction
+ * each), so the main thread keeps reading and validating requests while a commit fsyncs. It
+ * also owns the checkpointer: every checkpoint is signed here, after the records it covers have
+ * committed on this very connection.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { createCheckpointer, loadLogTiles, loadSigningKey, type CheckpointLogger } from '@phi-audit/checkpoints';
 import { createSqliteLedgerStore, isStoreError } from '@phi-audit/store-sqlite';
-import { createGroupCommitter } from './group-commit.js';
-import type { FromLedgerWorker, LedgerWorkerData, ToLedgerWorker } from './ledger-worker-protocol.js';
+import { createGroupCommitter, type LogGrowth } from './group-commit.js';
+import type { FromLedgerWorker, LedgerWorkerData, ToLedgerWorker, WorkerLogLevel } from './ledger-worker-protocol.js';
 
 const port = parentPort;
 if (port === null) throw new Error('ledger-worker.js runs as a worker thread');
 const data = workerData as LedgerWorkerData;
+const send = (message: FromLedgerWorker): void => port.postMessage(message);
+
+/** Log entries go to the main thread's logger (its level, redaction and destination). */
+function forward(level: WorkerLogLevel, obj: object, msg: string): void {
+  try {
+    send({ type: 'log', level, obj, msg });
+  } catch {
+    // Not structured-cloneable (a function inside an error, say): the message still gets through.
+    send({ type: 'log', level, obj: { thread: 'ledger-writer' }, msg });
+  }
+}
+const logger: CheckpointLogger = {
+  info: (obj, msg) => forward('info', obj, msg),
+  warn: (obj, msg) => forward('warn', obj, msg),
+  error: (obj, msg) => forward('error', obj, msg),
+};
+
 const store = createSqliteLedgerStore({
   file: data.file,
   ...(data.maxPageCount !== undefined ? { maxPageCount: data.maxPageCount } : {}),
 });
-const committer = createGroupCommitter({ store });
-const send = (message: FromLedgerWorker): void => port.postMessage(message);
+const settings = data.checkpoints;
+const checkpointer =
+  settings === undefined
+    ? undefined
+    : createCheckpointer({
+        signer: loadSigningKey({ key: settings.signerKey }),
+        store,
+        policy: { everyRecords: settings.everyRecords, intervalMs: settings.intervalMs },
+        exportTo: { dir: settings.exportDir, url: settings.exportUrl, token: settings.exportToken },
+        logger,
+      });
+const committer = createGroupCommitter({
+  store,
+  loadTiles: settings === undefined ? undefined : (origin, size) => loadLogTiles(store, origin, size),
+});
+
+/**
+ * Logs that grew, newest state per log, waiting for the checkpointer. The checkpointer runs
+ * beside the commits, not inside them: a slow export (an HTTP endpoint timing out) must not
+ * hold back acknowledgements, and a backlog collapses to the newest size of each log.
+ */
+const grownLogs = new Map<string, LogGrowth>();
+let telling = false;
+let told: Promise<void> = Promise.resolve();
+
+function tellCheckpointer(grown: readonly LogGrowth[]): void {
+  if (checkpointer === undefined || grown.length === 0) return;
+  for (const g of grown) grownLogs.set(g.origin, g);
+  if (telling) return;
+  telling = true;
+  told = (async () => {
+    try {
+      while (grownLogs.size > 0) {
+        const batch = [...grownLogs.values()];
+        grownLogs.clear();
+        for (const g of batch) {
+          try {
+            await checkpointer.appended(g.origin, g.size, g.root);
+          } catch (error) {
+            // appended() logs and retries its own failures; this is a defect guard.
+            logger.error({ err: { message: (error as Error).message } }, 'checkpointer failed');
+          }
+        }
+      }
+    } finally {
+      // Same synchronous step as the loop's last check: nothing can slip in between.
+      telling = false;
+    }
+  })();
+}
 
 // Messages are handled one at a time: a group's transaction ends before the next group starts.
-let work = Promise.resolve();
+let work: Promise<void> = (async () => {
+  if (checkpointer === undefined) return;
+  try {
+    // Logs that grew after their last checkpoint before a crash get signed even if idle now.
+    tellCheckpointer(await committer.loadLogs());
+  } catch (error) {
+    // The commits of the damaged log will fail and say so; the others carry on.
+    logger.error(
+      { code: (error as { code?: unknown }).code, err: { message: (error as Error).message } },
+      'the Merkle tiles of the ledger could not be loaded at start',
+    );
+  }
+  checkpointer.start();
+})();
+
 port.on('message', (message: ToLedgerWorker) => {
   work = work.then(async () => {
     switch (message.type) {
       case 'commit':
         try {
-          send({ type: 'committed', id: message.id, ...(await committer.commit(message.requests)) });
+          const { grown, ...committed } = await committer.commit(message.requests);
+          // Acknowledge first; sign after: the records are committed by now.
+          send({ type: 'committed', id: message.id, ...committed });
+          tellCheckpointer(grown);
         } catch (error) {
           send({
             type: 'failed',
@@ -36,7 +121,15 @@ port.on('message', (message: ToLedgerWorker) => {
         }
         break;
       case 'close':
-        await store.close();
+        try {
+          // Every committed log gets a final checkpoint before the connection closes.
+          await told;
+          await checkpointer?.close();
+        } catch (error) {
+          logger.error({ err: { message: (error as Error).message } }, 'the final checkpoints failed');
+        } finally {
+          await store.close();
+        }
         send({ type: 'closed' });
         port.close();
         break;

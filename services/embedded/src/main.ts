@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { errorSummary } from '@phi-audit/bus-kafka';
@@ -10,13 +10,17 @@ import {
   createCollectorMetrics,
   openIngestKeyStore,
 } from '@phi-audit/collector';
+import { CheckpointError, loadOrCreateSigningKey, loadSigningKey } from '@phi-audit/checkpoints';
+import type { NoteSigner } from '@phi-audit/ledger';
+import { registerLedgerRoutes } from '@phi-audit/ledger-api';
 import { createSqliteLedgerStore, LEDGER_FILE, type SqliteLedgerStore } from '@phi-audit/store-sqlite';
-import { firstRunBanner, listeningLine } from './banner.js';
-import { parseEmbeddedConfig, type EmbeddedConfig } from './config.js';
+import { firstRunBanner, listeningLine, signingKeyCreatedNotice, type CheckpointSetup } from './banner.js';
+import { parseEmbeddedConfig, type CheckpointSettings, type EmbeddedConfig } from './config.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
 import { createEmbeddedLedger, type EmbeddedLedger } from './embedded-ledger.js';
 import { createEmbeddedMetrics } from './embedded-metrics.js';
 import { EmbeddedError } from './errors.js';
+import type { WorkerCheckpointSettings } from './ledger-worker-protocol.js';
 
 /** A running embedded ledger. */
 export interface RunningEmbedded {
@@ -37,6 +41,76 @@ export interface StartEmbeddedOptions {
   logger: Logger;
   /** Where the banner and the listening line go. Default process.stdout. */
   out?: NodeJS.WritableStream;
+  /**
+   * @internal Only for `bench/embedded.ts`, which measures what Merkle tiles and checkpoints
+   * cost: false writes records without tiles and signs nothing. Deliberately not an
+   * environment variable — a ledger without checkpoints has no tail-truncation protection.
+   */
+  checkpointing?: boolean;
+}
+
+/** The loaded signer, the key text for the writer thread (memory only) and where things are. */
+interface LoadedSigningKey {
+  signer: NoteSigner;
+  keyText: string;
+  setup: CheckpointSetup;
+}
+
+/**
+ * Loads the checkpoint signing key as configured; the default key file in the data directory
+ * is created on first use. The key text is read here (after loadSigningKey checked the file's
+ * mode) because the writer thread gets the text, never a path it would have to re-check.
+ */
+function loadCheckpointKey(settings: CheckpointSettings, dataDir: string): LoadedSigningKey {
+  const key = settings.signingKey;
+  const where = {
+    exportDir: settings.exportDir,
+    exportUrl: settings.exportUrl,
+  };
+  switch (key.kind) {
+    case 'env': {
+      const keyText = key.key();
+      const signer = loadSigningKey({ key: keyText });
+      return { signer, keyText, setup: { ...where, verifierKey: signer.verifierKey, created: false } };
+    }
+    case 'file':
+    case 'default': {
+      let signer: NoteSigner;
+      let created = false;
+      if (key.kind === 'default') ({ signer, created } = loadOrCreateSigningKey({ name: key.name, file: key.file }));
+      else signer = loadSigningKey({ file: key.file });
+      let keyText: string;
+      try {
+        keyText = readFileSync(key.file, 'utf8');
+      } catch (error) {
+        throw new CheckpointError(
+          'CHECKPOINT_KEY_UNAVAILABLE',
+          `cannot read the checkpoint signing key file ${key.file} (${(error as NodeJS.ErrnoException).code})`,
+          { cause: error },
+        );
+      }
+      const publicFile = `${key.file}.pub`;
+      return {
+        signer,
+        keyText,
+        setup: {
+          ...where,
+          verifierKey: signer.verifierKey,
+          signingKeyFile: key.file,
+          ...(existsSync(publicFile) ? { verifierKeyFile: publicFile } : {}),
+          keyInDataDir: isInside(key.file, dataDir),
+          created,
+        },
+      };
+    }
+    default:
+      return key satisfies never;
+  }
+}
+
+function isInside(file: string, dir: string): boolean {
+  const rel = relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /** The embedded service's logger: the collector's redaction, tagged `service: embedded`. */
@@ -45,9 +119,11 @@ export function createEmbeddedLogger(level: EmbeddedConfig['logLevel']): Logger 
 }
 
 /**
- * Wires embedded mode: creates and locks the data directory, opens the SQLite ledger and the
- * key file in it, builds the collector app on the embedded ledger and listens. Prints the
- * first-run banner (when the ledger file is new) and the listening line to `out`.
+ * Wires embedded mode: creates and locks the data directory, loads (first start: creates) the
+ * checkpoint signing key, opens the SQLite ledger and the key file in it, builds the collector
+ * app on the embedded ledger (whose writer thread keeps Merkle tiles and signs checkpoints),
+ * mounts the ledger API (/v1/ledger, auditor keys only) and listens. Prints the first-run
+ * banner (when the ledger file is new) and the listening line to `out`.
  */
 export async function startEmbedded(options: StartEmbeddedOptions): Promise<RunningEmbedded> {
   const { config, logger } = options;
@@ -78,17 +154,38 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     const keys = openIngestKeyStore({ file: config.collector.keysFile, logger });
     // A start that failed after creating the file (port in use, say) still counts as the first.
     const firstRun = !ledgerExisted || (keys.size() === 0 && (await openedStore.heads()).length === 0);
+    const checkpointing = options.checkpointing ?? true;
+    const signing = checkpointing ? loadCheckpointKey(config.checkpoints, dataDir) : undefined;
     const metrics = createCollectorMetrics();
+    const c = config.checkpoints;
+    const token = c.exportToken?.();
+    const workerCheckpoints: WorkerCheckpointSettings | undefined =
+      signing === undefined
+        ? undefined
+        : {
+            signerKey: signing.keyText,
+            everyRecords: c.everyRecords,
+            intervalMs: c.intervalMs,
+            exportDir: c.exportDir,
+            ...(c.exportUrl !== undefined ? { exportUrl: c.exportUrl } : {}),
+            ...(token !== undefined ? { exportToken: token } : {}),
+          };
     // The writer thread opens its own connection to the (now migrated) file; `store` serves reads.
     const ledger = createEmbeddedLedger({
       file: ledgerFile,
       ...(config.maxDbPages !== undefined ? { maxPageCount: config.maxDbPages } : {}),
       logger,
       metrics: createEmbeddedMetrics(metrics.registry),
+      ...(workerCheckpoints !== undefined ? { checkpoints: workerCheckpoints } : {}),
     });
     openedLedger = ledger;
     const server = buildCollectorApp({ config: config.collector, logger, publisher: ledger, keys, metrics });
     app = server;
+    // Proofs and checkpoints, on the ingest port; ingest keys are not auditor keys (401 there).
+    await registerLedgerRoutes(server, {
+      store: openedStore,
+      authenticate: (bearer) => keys.authenticateAuditor(bearer),
+    });
     await server.listen({ host: config.http.host, port: config.http.port }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'EADDRINUSE' ? 'is in use by another program' : `cannot be used (${code})`;
@@ -100,9 +197,21 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     });
     const port = (server.server.address() as AddressInfo).port;
     const url = `http://${config.http.host.includes(':') ? `[${config.http.host}]` : config.http.host}:${port}`;
-    if (firstRun) out.write(firstRunBanner({ url, dataDir }));
+    if (firstRun) out.write(firstRunBanner({ url, dataDir, ...(signing ? { checkpoints: signing.setup } : {}) }));
+    else if (signing?.setup.created === true) out.write(signingKeyCreatedNotice(signing.setup));
+    if (signing === undefined)
+      out.write('phi-audit: checkpointing is OFF (benchmark mode): no tiles, no signed checkpoints\n');
     out.write(listeningLine(url, dataDir));
-    logger.info({ url, dataDir, firstRun, activeKeys: keys.size() }, 'embedded ledger listening');
+    logger.info(
+      {
+        url,
+        dataDir,
+        firstRun,
+        activeKeys: keys.size(),
+        ...(signing ? { checkpointKey: signing.signer.name, checkpointExportDir: c.exportDir } : {}),
+      },
+      'embedded ledger listening',
+    );
 
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> =>
