@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, existsSync
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import {
+  createTileBuilder,
   generateNoteKey,
   openCheckpoint,
   parseSignerKey,
@@ -63,6 +65,21 @@ describe('checkpointer (real SQLite store, real export directory)', () => {
     return { checkpointer, ...log };
   };
 
+  /**
+   * A log of synthetic leaves whose tiles are stored, so its roots are real and a new
+   * checkpointer can check them against the stored checkpoint. `leaf(i)` picks leaf i.
+   */
+  const tiledLog = (leaf: (i: number) => Buffer = (i) => createHash('sha256').update(`leaf ${i}`).digest()) => {
+    const builder = createTileBuilder({ size: 0, rightEdge: [] });
+    return async (size: number): Promise<Buffer> => {
+      const leaves: Buffer[] = [];
+      for (let i = builder.size; i < size; i++) leaves.push(leaf(i));
+      builder.append(leaves);
+      await store.putTiles(builder.takeChanged().map((t) => ({ ...t, origin: ORIGIN })));
+      return builder.root();
+    };
+  };
+
   const exported = (origin = ORIGIN): string | undefined => {
     const file = join(exportDir, exportFileName(origin));
     return existsSync(file) ? readFileSync(file, 'utf8') : undefined;
@@ -106,21 +123,44 @@ describe('checkpointer (real SQLite store, real export directory)', () => {
   });
 
   it('continues from the stored latest checkpoint when it first sees a log (a new owner)', async () => {
+    const growTo = tiledLog();
     const first = make().checkpointer;
-    const signed = await first.appended(ORIGIN, 10, root(10));
+    const signed = await first.appended(ORIGIN, 10, await growTo(10));
     await first.close();
     clock += 1_000;
-    const { checkpointer } = make();
+    const { checkpointer, lines } = make();
     // Same head as the stored checkpoint: nothing to sign, now or at close.
-    expect(await checkpointer.appended(ORIGIN, 10, root(10))).toBeUndefined();
+    expect(await checkpointer.appended(ORIGIN, 10, await growTo(10))).toBeUndefined();
     expect(await checkpointer.flushAll()).toEqual([]);
     // Grown by less than everyRecords: due intervalMs after the stored checkpoint was signed.
-    await checkpointer.appended(ORIGIN, 14, root(14));
+    await checkpointer.appended(ORIGIN, 14, await growTo(14));
     expect(await checkpointer.flushDue()).toEqual([]);
     clock = signed!.signedAt + 10_000;
     expect((await checkpointer.flushDue()).map((c) => c.size)).toEqual([14]);
     // everyRecords counts from the stored checkpoint, not from what this instance saw first.
-    expect((await checkpointer.appended(ORIGIN, 24, root(24)))?.size).toBe(24);
+    expect((await checkpointer.appended(ORIGIN, 24, await growTo(24)))?.size).toBe(24);
+    expect(lines.filter((l) => l.level === 'error')).toEqual([]);
+  });
+
+  it('refuses to sign a log that was cut off and regrew past its checkpoint (a fork), and says so', async () => {
+    const first = make().checkpointer;
+    const signed = await first.appended(ORIGIN, 10, await tiledLog()(10));
+    await first.close();
+    // Records 6… replaced by others (tail cut off, new records appended): tiles rebuilt for the fork.
+    const forked = tiledLog((i) =>
+      createHash('sha256')
+        .update(i < 6 ? `leaf ${i}` : `other ${i}`)
+        .digest(),
+    );
+    const { checkpointer, lines } = make();
+    expect(await checkpointer.appended(ORIGIN, 30, await forked(30))).toBeUndefined();
+    expect(lines.filter((l) => l.level === 'error').map((l) => l.msg)).toEqual([
+      expect.stringMatching(/does not extend its latest signed checkpoint/),
+    ]);
+    clock += 60_000;
+    expect(await checkpointer.flushAll()).toEqual([]);
+    expect(await store.latestCheckpoint(ORIGIN)).toEqual(signed);
+    expect(exported()).toBe(signed!.note);
   });
 
   it('refuses to sign a log shorter than its stored checkpoint (truncation) and says so', async () => {

@@ -4,7 +4,14 @@
  * `checkpoints` table, then exports it (directory, optional HTTP endpoint). Used by the
  * ledger-writer and by embedded mode's writer thread.
  */
-import { signCheckpoint, type LedgerStore, type NoteSigner, type StoredCheckpoint } from '@phi-audit/ledger';
+import {
+  createTileNodeReader,
+  hashRanges,
+  signCheckpoint,
+  type LedgerStore,
+  type NoteSigner,
+  type StoredCheckpoint,
+} from '@phi-audit/ledger';
 import { postCheckpoint, writeExportedCheckpoint } from './checkpoint-export.js';
 
 /** The subset of a pino logger the checkpointer uses. */
@@ -44,7 +51,12 @@ export interface CheckpointerHooks {
 
 export interface CheckpointerOptions {
   signer: NoteSigner;
-  store: Pick<LedgerStore, 'putCheckpoint' | 'latestCheckpoint'>;
+  /**
+   * Where checkpoints are stored. With `readTiles`, the first time a log is seen the tree is
+   * checked to extend the log's latest stored checkpoint (its root at that size, from the
+   * tiles), so a log that was cut off and has grown again is never signed over.
+   */
+  store: Pick<LedgerStore, 'putCheckpoint' | 'latestCheckpoint'> & Partial<Pick<LedgerStore, 'readTiles'>>;
   policy?: Partial<CheckpointPolicy>;
   exportTo?: CheckpointExportOptions;
   logger: CheckpointLogger;
@@ -198,6 +210,31 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
         { origin: mem.origin, size: latest.size },
         'the log root differs from its latest signed checkpoint of the same size (rewritten?): no checkpoint will be signed for it; run phi-audit verify',
       );
+    } else if (latest.size > 0 && latest.size < mem.pendingSize && store.readTiles !== undefined) {
+      // The log grew past its checkpoint: its first `latest.size` leaves must still be the ones
+      // signed. A log cut off and regrown (or rewritten) must not get a signature over the fork.
+      const readTiles = store.readTiles.bind(store);
+      let rootThen: Buffer | undefined;
+      try {
+        [rootThen] = await hashRanges(
+          [[0, latest.size]],
+          createTileNodeReader((ids) => readTiles(mem.origin, ids), latest.size),
+        );
+      } catch (err) {
+        mem.loaded = false;
+        logger.error(
+          { origin: mem.origin, code: codeOf(err) },
+          'could not check the log against its latest checkpoint; retrying later',
+        );
+        return false;
+      }
+      if (rootThen?.toString('hex') !== latest.rootHex) {
+        mem.refused = true;
+        logger.error(
+          { origin: mem.origin, size: mem.pendingSize, checkpointSize: latest.size },
+          'the log does not extend its latest signed checkpoint (cut off and regrown, or rewritten?): no checkpoint will be signed for it; run phi-audit verify',
+        );
+      }
     }
     return true;
   };
