@@ -155,6 +155,30 @@ async function writeEntries(file: string, keys: IngestKeyEntry[]): Promise<void>
   }
 }
 
+/** The scope part of a key entry: what the key may do. */
+type KeyScope = { role: 'ingest'; tenant: string; source: string } | { role: 'auditor' };
+
+/**
+ * Makes a new random key with `scope`, appends its entry (the secret's SHA-256 only) to `file`
+ * under the file lock, and returns the key, which is shown once and never stored.
+ */
+async function appendNewKey(file: string, scope: KeyScope): Promise<{ key: string; keyId: string }> {
+  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+  const keyId = randomBytes(8).toString('hex');
+  const secret = randomBytes(32).toString('base64url');
+  await withFileLock(file, async () => {
+    const keys = await readEntries(file);
+    keys.push({
+      keyId,
+      ...scope,
+      secretSha256: hashSecret(secret).toString('hex'),
+      createdAt: new Date().toISOString(),
+    });
+    await writeEntries(file, keys);
+  });
+  return { key: `phia_${keyId}_${secret}`, keyId };
+}
+
 /**
  * Creates a key for (tenant, source), appends its hash to `file` atomically and returns the
  * key, which is shown once and never stored. Format: `phia_<keyId>_<secret>`.
@@ -166,22 +190,7 @@ export async function createIngestKey(options: {
 }): Promise<{ key: string; keyId: string }> {
   const { file, tenant, source } = options;
   validateScope(tenant, source);
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const keyId = randomBytes(8).toString('hex');
-  const secret = randomBytes(32).toString('base64url');
-  await withFileLock(file, async () => {
-    const keys = await readEntries(file);
-    keys.push({
-      keyId,
-      role: 'ingest',
-      tenant,
-      source,
-      secretSha256: hashSecret(secret).toString('hex'),
-      createdAt: new Date().toISOString(),
-    });
-    await writeEntries(file, keys);
-  });
-  return { key: `phia_${keyId}_${secret}`, keyId };
+  return appendNewKey(file, { role: 'ingest', tenant, source });
 }
 
 /**
@@ -189,21 +198,7 @@ export async function createIngestKey(options: {
  * hash to `file` atomically and returns the key, shown once and never stored.
  */
 export async function createAuditorKey(options: { file: string }): Promise<{ key: string; keyId: string }> {
-  const { file } = options;
-  await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-  const keyId = randomBytes(8).toString('hex');
-  const secret = randomBytes(32).toString('base64url');
-  await withFileLock(file, async () => {
-    const keys = await readEntries(file);
-    keys.push({
-      keyId,
-      role: 'auditor',
-      secretSha256: hashSecret(secret).toString('hex'),
-      createdAt: new Date().toISOString(),
-    });
-    await writeEntries(file, keys);
-  });
-  return { key: `phia_${keyId}_${secret}`, keyId };
+  return appendNewKey(options.file, { role: 'auditor' });
 }
 
 /** Marks a key revoked; returns false when no such key exists. The collector stops accepting it within a second. */
