@@ -36,6 +36,8 @@ export interface ChainHasher {
   reset(chainHex: string): void;
   /** Advances the running chain by one leaf hash (hex) and returns the new chain value (hex). */
   next(leafHashHex: string): string;
+  /** The raw 32 bytes of the leaf hash the last `next` took (a view, valid until the next call): spares a caller decoding the hex again. */
+  lastLeafBytes(): Buffer;
 }
 
 /** Creates a ChainHasher starting at `start` (default GENESIS_CHAIN). */
@@ -45,13 +47,17 @@ export function createChainHasher(start: string = GENESIS_CHAIN): ChainHasher {
     buf.write(chainHex, 0, 'hex');
   };
   reset(start);
+  const leafView = buf.subarray(32, 64);
   return {
     reset,
+    lastLeafBytes: () => leafView,
     next(leafHashHex) {
       buf.write(leafHashHex, 32, 'hex');
-      const out = hash('sha256', buf, 'buffer');
-      out.copy(buf, 0);
-      return out.toString('hex');
+      // A 'hex' digest and writing it back costs less than half of a 'buffer' digest (which
+      // allocates a Buffer per call) plus its hex conversion: this is once per record.
+      const out = hash('sha256', buf, 'hex');
+      buf.write(out, 0, 'hex');
+      return out;
     },
   };
 }

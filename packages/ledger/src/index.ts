@@ -14,6 +14,7 @@ export {
   type VerifyFailureKind,
   type VerifyLogOptions,
 } from './verify-log.js';
+export { canonicalEventColumns } from './canonical-event-scan.js';
 export { unverifiedCheckpointOf, type CheckpointToVerify } from './verify-checkpoints.js';
 export { firstLeafOfTile, type ReadTiles, type TileCheckSummary } from './verify-tiles.js';
 export * from './merkle.js';

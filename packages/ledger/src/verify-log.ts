@@ -1,10 +1,11 @@
 import { AccessEventSchema } from '@phi-audit/schema';
 import { isCanonicalJsonText } from './canonical-check.js';
+import { canonicalEventColumns } from './canonical-event-scan.js';
 import { createChainHasher, GENESIS_CHAIN } from './chain.js';
 import type { Checkpoint } from './checkpoint.js';
 import { isSortedValidAccessEventFast } from './fast-event-check.js';
 import { createLeafHasher } from './leaf.js';
-import { createMerkleAccumulator, HASH_BYTES, type MerkleAccumulator } from './merkle.js';
+import { createMerkleAccumulator, type MerkleAccumulator } from './merkle.js';
 import type { NoteVerifier } from './signed-note.js';
 import type { LogHead, StoredRecord } from './types.js';
 import { planCheckpoints, type CheckpointToVerify, type PlannedCheckpoint } from './verify-checkpoints.js';
@@ -144,7 +145,6 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerificat
   // comparison already are that tree (their root is the MTH), so the leaves are hashed into
   // one structure only.
   const tree = options.readTiles === undefined ? createMerkleAccumulator() : undefined;
-  const leafBytes = Buffer.alloc(HASH_BYTES);
   const plan =
     options.checkpoints === undefined ? [] : planCheckpoints(origin, options.checkpoints, options.verifiers ?? []);
   const tiles = options.readTiles === undefined ? undefined : createTileChecker(options.readTiles);
@@ -247,7 +247,8 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerificat
     size = i + 1;
     chain = nextChain;
     lastSourceOffset = sourceOffset;
-    leafBytes.write(leafHash, 0, 'hex');
+    // The chain hasher already holds the leaf hash as bytes (both consumers copy it).
+    const leafBytes = chains.lastLeafBytes();
     if (tiles !== undefined) tiles.append(leafBytes);
     else tree?.append(leafBytes);
     return undefined;
@@ -340,6 +341,14 @@ export async function verifyLog(options: VerifyLogOptions): Promise<LogVerificat
 
 /** Why the event of `r` is not acceptable, or undefined when it is. Never echoes event contents. */
 function checkEvent(r: StoredRecord): string | undefined {
+  // The hot path: one pass over the text that recognises canonical valid events outright
+  // (canonical-event-scan.ts); shared with the store's column check of the same row.
+  const columns = canonicalEventColumns(r.eventJson);
+  if (columns !== undefined) {
+    if (columns.event_id !== r.eventId) return "the eventId column does not match the event's eventId";
+    if (columns.tenant !== r.tenant) return "the tenant column does not match the event's tenant";
+    return undefined;
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(r.eventJson);
@@ -347,8 +356,8 @@ function checkEvent(r: StoredRecord): string | undefined {
     return 'eventJson is not valid JSON';
   }
   let event: { eventId: string; tenant: string };
-  // The hot path: a hand-written check that implies what zod and the canonical check would
-  // accept (fast-event-check.ts); anything it is unsure of takes the full path below.
+  // Next: a hand-written check that implies what zod and the canonical check would accept
+  // (fast-event-check.ts); anything it is unsure of takes the full path below.
   if (isSortedValidAccessEventFast(parsed)) {
     if (JSON.stringify(parsed) !== r.eventJson) return 'eventJson is not in RFC 8785 canonical form';
     event = parsed as { eventId: string; tenant: string };

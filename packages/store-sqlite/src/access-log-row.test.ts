@@ -4,6 +4,8 @@ import {
   deriveColumns,
   findColumnMismatch,
   rowFromRecord,
+  storedRecordFromRawRow,
+  storedRecordFromRow,
   type StoredRow,
 } from './access-log-row.js';
 import { sampleEvent, sampleRecords } from './testing/sample-records.js';
@@ -76,5 +78,43 @@ describe('findColumnMismatch', () => {
     expect(findColumnMismatch({ ...stored(), user_role: null })).toBe('user_role');
     expect(findColumnMismatch({ ...stored(), event_json: 'not json' })).toBe('event_json');
     expect(findColumnMismatch({ ...stored(), event_json: 7 })).toBe('event_json');
+  });
+});
+
+describe('storedRecordFromRawRow', () => {
+  const raw = (row: StoredRow): unknown[] => ['0', '1', ...ACCESS_LOG_COLUMNS.map((c) => row[c])];
+  it('yields what storedRecordFromRow yields for the same row, columnMismatch included', () => {
+    const login = rowFromRecord(
+      sampleRecords('log/a', 1, 0, () => {
+        const { patient: _none, ...event } = sampleEvent(0, { action: 'login', reason: 'said "hi"' });
+        return event;
+      })[0]!,
+    );
+    const rows: StoredRow[] = [
+      stored(),
+      stored(3),
+      Object.fromEntries(ACCESS_LOG_COLUMNS.map((c) => [c, login[c]])) as StoredRow,
+      { ...stored(), patient_id: 'patient-9' },
+      { ...stored(), occurred_ms: String(stored().occurred_ms) },
+      { ...stored(), user_role: null },
+      { ...stored(), outcome: 'failure' },
+      { ...stored(), event_json: 'not json' },
+      { ...stored(), event_json: 7 },
+      { ...stored(), event_json: ` ${String(stored().event_json)}` },
+    ];
+    const found = rows.map((row) => storedRecordFromRawRow(raw(row)));
+    expect(found).toStrictEqual(rows.map((row) => storedRecordFromRow(row)));
+    expect(found.map((r) => r.columnMismatch)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      'patient_id',
+      'occurred_ms',
+      'user_role',
+      'outcome',
+      'event_json',
+      'event_json',
+      undefined,
+    ]);
   });
 });

@@ -18,11 +18,18 @@ import {
 } from '@phi-audit/ledger';
 import { pino, type Logger } from 'pino';
 import { parseAccessQuery } from './access-queries.js';
-import { ACCESS_LOG_COLUMNS, rowFromRecord, storedRecordFromRow, type DerivedColumns } from './access-log-row.js';
+import {
+  ACCESS_LOG_COLUMNS,
+  rowFromRecord,
+  storedRecordFromRawRow,
+  storedRecordFromRow,
+  type DerivedColumns,
+} from './access-log-row.js';
 import { isStoreError, sqliteErrorCode, StoreError, type StoreErrorCode } from './errors.js';
 import { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.js';
 import { openDatabase } from './open-database.js';
 import { prepareStatements, type PreparedStatements } from './prepared-statements.js';
+import { SELECT_SCAN_PAGE } from './statements.js';
 import {
   assertText,
   checkpointFromRow,
@@ -62,6 +69,8 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
   readonly #logger: Logger;
   readonly #db: Database.Database;
   readonly #stmt: PreparedStatements;
+  /** SELECT_SCAN_PAGE in raw mode (rows as arrays): the verifying scan's row fetch, about half the cost of object rows. */
+  readonly #scanRaw: Database.Statement<[string, bigint, bigint, number], unknown[]>;
   readonly #write: (rows: readonly unknown[][], tiles: readonly TileParams[]) => void;
   #closed = false;
 
@@ -76,6 +85,7 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
       readonly: this.#readonly,
     });
     this.#stmt = prepareStatements(this.#db);
+    this.#scanRaw = this.#db.prepare<[string, bigint, bigint, number], unknown[]>(SELECT_SCAN_PAGE).raw(true);
     const { insert, upsertTile } = this.#stmt;
     // Records and tiles in one transaction: a tile that fails rolls the records back with it.
     const write = this.#db.transaction((rows: readonly unknown[][], tiles: readonly TileParams[]) => {
@@ -211,12 +221,13 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
     let idx = BigInt(from) - 1n;
     let seq = INT64_MAX;
     for (;;) {
-      const page = this.#read('scanning a log', () => this.#stmt.scanPage.all(origin, idx, seq, SCAN_PAGE_ROWS));
-      for (const row of page) yield storedRecordFromRow(row);
+      const page = this.#read('scanning a log', () => this.#scanRaw.all(origin, idx, seq, SCAN_PAGE_ROWS));
+      for (const row of page) yield storedRecordFromRawRow(row);
       const last = page.at(-1);
       if (last === undefined || page.length < SCAN_PAGE_ROWS) return;
-      idx = BigInt(last.idx_text);
-      seq = BigInt(last.seq_text);
+      // Columns 0 and 1 are idx_text and seq_text (SELECT_SCAN_PAGE).
+      idx = BigInt(last[0] as string);
+      seq = BigInt(last[1] as string);
       // A long scan (verify in the embedded process) must not starve ingest: let I/O run between pages.
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
