@@ -18,6 +18,7 @@ import {
 } from '@phi-audit/ledger';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 import { createSqliteLedgerStore, ledgerFileIn } from '@phi-audit/store-sqlite';
+import { verifierKeyEntriesFromEnv } from './verifier-keys.js';
 
 /** Exit codes of `phi-audit evidence`. */
 export const EVIDENCE_EXIT = { ok: 0, failed: 1, error: 2 } as const;
@@ -180,13 +181,7 @@ export async function runEvidence(options: RunEvidenceOptions): Promise<number> 
   return EVIDENCE_EXIT.ok;
 }
 
-/** Splits $PHI_AUDIT_VERIFIER_KEYS: key texts or key files, separated by commas or newlines. */
-export function verifierKeyEntriesFromEnv(value: string | undefined): string[] {
-  return (value ?? '')
-    .split(/[,\n]/)
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
+export { verifierKeyEntriesFromEnv };
 
 /** Parses an ISO 8601 time with a zone (or a date, meaning UTC midnight) to epoch ms. */
 export function parseIsoTime(value: string): number | undefined {

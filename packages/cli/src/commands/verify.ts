@@ -15,6 +15,7 @@ import {
 } from '@phi-audit/ledger';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 import { createSqliteLedgerStore, LEDGER_FILE, ledgerFileIn } from '@phi-audit/store-sqlite';
+import { verifierKeyEntriesFromEnv } from './verifier-keys.js';
 
 /** Exit codes of `phi-audit verify`. */
 export const VERIFY_EXIT = { ok: 0, failed: 1, error: 2 } as const;
@@ -306,7 +307,7 @@ export interface VerifyTrustInputs {
 }
 
 /**
- * Picks the trust inputs: --key entries (default: $PHI_AUDIT_VERIFIER_KEYS, comma-separated,
+ * Picks the trust inputs: --key entries (default: $PHI_AUDIT_VERIFIER_KEYS, separated by commas or newlines,
  * plus for an embedded ledger `<data>/checkpoint-signing.key.pub` when present), --trusted
  * files, and the export directory (--checkpoints; default `<data>/checkpoints` or
  * $CHECKPOINT_EXPORT_DIR). Pure: the caller passes the environment and a file-exists check.
@@ -320,10 +321,7 @@ export function resolveTrustInputs(
   const notes: string[] = [];
   let keyEntries = options.key ?? [];
   if (keyEntries.length === 0) {
-    keyEntries = (env.PHI_AUDIT_VERIFIER_KEYS ?? '')
-      .split(',')
-      .map((k) => k.trim())
-      .filter((k) => k.length > 0);
+    keyEntries = verifierKeyEntriesFromEnv(env.PHI_AUDIT_VERIFIER_KEYS);
     if (target.kind === 'data' && exists(join(target.dir, DATA_VERIFIER_KEY_FILE))) {
       const file = join(target.dir, DATA_VERIFIER_KEY_FILE);
       keyEntries.push(file);
@@ -443,7 +441,7 @@ export function registerVerifyCommand(program: Command): void {
     .option('--log <origin...>', 'verify only these logs (e.g. phi-audit/access-events/0)')
     .option(
       '--key <key-or-file>',
-      `trusted checkpoint verifier key, or a file of them (repeatable); default $PHI_AUDIT_VERIFIER_KEYS (comma-separated), plus <data>/${DATA_VERIFIER_KEY_FILE} for --data`,
+      `trusted checkpoint verifier key, or a file of them (repeatable); default $PHI_AUDIT_VERIFIER_KEYS (separated by commas or newlines), plus <data>/${DATA_VERIFIER_KEY_FILE} for --data`,
       collect,
     )
     .option('--trusted <file>', 'a signed checkpoint saved earlier, e.g. by an auditor (repeatable)', collect)
