@@ -104,6 +104,40 @@ describe('checkpointer (real SQLite store, real export directory)', () => {
     expect(lines.filter((l) => l.level !== 'info')).toEqual([]);
   });
 
+  it('calls beforeSign right before each signing (under the log lock); a rejection skips it and is retried', async () => {
+    const calls: string[] = [];
+    let refuse = true;
+    const { checkpointer, lines } = make({
+      beforeSign: async (origin, size) => {
+        // What is stored when beforeSign runs: the checkpoint at `size` is not signed yet.
+        const latest = await store.latestCheckpoint(origin);
+        calls.push(`${origin}@${size} after ${latest?.size ?? 0}`);
+        if (refuse) throw Object.assign(new Error('tiles not stored'), { code: 'STORE_FULL' });
+      },
+    });
+    // Not due: no call.
+    expect(await checkpointer.appended(ORIGIN, 4, root(4))).toBeUndefined();
+    expect(calls).toEqual([]);
+    // Due by count, but beforeSign refuses: nothing is signed, stored or exported.
+    expect(await checkpointer.appended(ORIGIN, 10, root(10))).toBeUndefined();
+    expect(calls).toEqual([`${ORIGIN}@10 after 0`]);
+    expect(await store.latestCheckpoint(ORIGIN)).toBeUndefined();
+    expect(exported()).toBeUndefined();
+    const failure = lines.find((l) => l.msg.includes('could not prepare the log'));
+    expect(failure).toMatchObject({ level: 'error', obj: { origin: ORIGIN, size: 10, code: 'STORE_FULL' } });
+    // Retried by the next flush once beforeSign succeeds: called again, then signed at that size.
+    refuse = false;
+    expect((await checkpointer.flushAll()).map((c) => c.size)).toEqual([10]);
+    expect(calls).toEqual([`${ORIGIN}@10 after 0`, `${ORIGIN}@10 after 0`]);
+    // Each later signing is preceded by its own call, with the size it signs.
+    expect((await checkpointer.appended(ORIGIN, 21, root(21)))?.size).toBe(21);
+    expect(calls.at(-1)).toBe(`${ORIGIN}@21 after 10`);
+    // Nothing to sign: no call.
+    expect(await checkpointer.flushAll()).toEqual([]);
+    expect(calls).toHaveLength(3);
+    expect((await store.checkpoints(ORIGIN)).map((c) => c.size)).toEqual([10, 21]);
+  });
+
   it('signs a grown log after intervalMs (a log never checkpointed at once), never an unchanged one', async () => {
     const { checkpointer } = make();
     await checkpointer.appended(ORIGIN, 3, root(3));

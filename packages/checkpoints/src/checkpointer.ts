@@ -63,15 +63,22 @@ export interface CheckpointerOptions {
   /** Clock, epoch ms. Default Date.now. */
   now?: () => number;
   hooks?: CheckpointerHooks;
+  /**
+   * Called under the log's lock right before a checkpoint of `origin` at `size` is signed (after
+   * the log was loaded and checked): the writer makes sure what proofs at `size` need is stored
+   * (embedded mode: the Merkle tiles it holds back between full tiles). A rejection skips that
+   * signing; it is logged and retried like a store failure (next call, tick or flush).
+   */
+  beforeSign?: (origin: string, size: number) => Promise<void>;
 }
 
 export interface Checkpointer {
   /**
-   * Tells the checkpointer that `origin` now has `size` records, stored together with their
-   * tiles, and Merkle root `root`. Signs, stores and exports a checkpoint now when `everyRecords`
-   * records were added since the log's last checkpoint (loaded from the store the first time a
-   * log is seen); otherwise remembers it for flushDue(). Resolves with the new checkpoint, if
-   * any. A failure to store or export is logged and retried on the next call; it never throws.
+   * Tells the checkpointer that `origin` now has `size` records, stored (their tiles too, or by
+   * `beforeSign` at the latest), and Merkle root `root`. Signs, stores and exports a checkpoint
+   * now when `everyRecords` records were added since the log's last checkpoint (loaded from the
+   * store the first time a log is seen); otherwise remembers it for flushDue(). Resolves with
+   * the new checkpoint, if any. A failure to store or export is logged and retried on the next call; it never throws.
    */
   appended(origin: string, size: number, root: Buffer): Promise<StoredCheckpoint | undefined>;
   /** Signs every remembered log whose last checkpoint is older than intervalMs (the timer calls this). */
@@ -138,6 +145,7 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
   const exportUrl = options.exportTo?.url;
   const exportToken = options.exportTo?.token;
   const hooks = options.hooks ?? {};
+  const beforeSign = options.beforeSign;
   const logs = new Map<string, LogMemory>();
   let timer: NodeJS.Timeout | undefined;
   let ticking = false;
@@ -288,6 +296,15 @@ export function createCheckpointer(options: CheckpointerOptions): Checkpointer {
     const size = mem.pendingSize;
     const root = mem.pendingRoot;
     if (root === undefined || size <= mem.lastCheckpointSize) return undefined;
+    if (beforeSign !== undefined) {
+      try {
+        await beforeSign(mem.origin, size);
+      } catch (err) {
+        // Not signed: the pending head stays, the next call (or tick) tries again.
+        logger.error({ origin: mem.origin, size, code: codeOf(err) }, 'could not prepare the log for a checkpoint');
+        return undefined;
+      }
+    }
     let checkpoint: StoredCheckpoint;
     try {
       const note = signCheckpoint({ origin: mem.origin, size, root }, signer);

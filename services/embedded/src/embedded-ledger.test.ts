@@ -5,7 +5,15 @@ import { pathToFileURL } from 'node:url';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportFileName } from '@phi-audit/checkpoints';
-import { generateNoteKey, openCheckpoint, parseVerifierKey, rootOfLeafHashes, verifyLog } from '@phi-audit/ledger';
+import {
+  createTileNodeReader,
+  generateNoteKey,
+  hashRanges,
+  openCheckpoint,
+  parseVerifierKey,
+  rootOfLeafHashes,
+  verifyLog,
+} from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
 import { createSqliteLedgerStore, embeddedOrigin, type SqliteLedgerStore } from '@phi-audit/store-sqlite';
 import { createEmbeddedLedger, type EmbeddedLedger } from './embedded-ledger.js';
@@ -66,6 +74,14 @@ async function leavesOf(origin: string): Promise<Buffer[]> {
   const leaves: Buffer[] = [];
   for await (const r of store.scan(origin)) leaves.push(Buffer.from(r.leafHash, 'hex'));
   return leaves;
+}
+
+async function waitUntil(probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 beforeEach(() => {
@@ -137,6 +153,34 @@ describe('embedded ledger writer thread', () => {
       expect(checkpoint.root.equals(rootOfLeafHashes(leaves.slice(0, c.size)))).toBe(true);
     }
     expect(readFileSync(join(dir, 'exported', exportFileName(origin)), 'utf8')).toBe(checkpoints.at(-1)?.note);
+  });
+
+  it('holds the partial tile back between small commits; stores it before each checkpoint and on close', async () => {
+    ledger = createEmbeddedLedger({ file, logger, checkpoints: checkpointSettings(4) });
+    const origin = embeddedOrigin('clinic-a');
+    for (let i = 0; i < 10; i++) await ledger.publish([event()]);
+    // Signed at 4 and 8 (after the acknowledgements): the tiles were stored first.
+    await waitUntil(async () => (await store.latestCheckpoint(origin))?.size === 8);
+    expect(await store.tileCoverage(origin)).toBeGreaterThanOrEqual(8);
+    const leaves = await leavesOf(origin);
+    for (const c of await store.checkpoints(origin)) {
+      const [root] = await hashRanges(
+        [[0, c.size]],
+        createTileNodeReader((ids) => store.readTiles(origin, ids), c.size),
+      );
+      expect(root?.toString('hex')).toBe(c.rootHex);
+      expect(c.rootHex).toBe(rootOfLeafHashes(leaves.slice(0, c.size)).toString('hex'));
+    }
+    // One more small commit, no checkpoint due: its tile is held back…
+    const before = await store.tileCoverage(origin);
+    await ledger.publish([event()]);
+    expect(await store.tileCoverage(origin)).toBe(before);
+    expect(before).toBeLessThan(11);
+    // … until the close stores it (and signs the head).
+    await ledger.close();
+    ledger = undefined;
+    expect(await store.tileCoverage(origin)).toBe(11);
+    expect((await store.latestCheckpoint(origin))?.size).toBe(11);
   });
 
   it('a log that grew past its last checkpoint (here: written without tiles) is tiled and signed at the next start, with no new event', async () => {

@@ -1,7 +1,8 @@
 /**
  * The embedded ledger's writer thread: owns the SQLite write connection and commits the groups
  * the main thread sends (validation, idempotency lookup, chaining, Merkle tiles, one transaction
- * each), so the main thread keeps reading and validating requests while a commit fsyncs. It
+ * each; the tiles of a partial 256-leaf tile are held back until a checkpoint or close needs
+ * them), so the main thread keeps reading and validating requests while a commit fsyncs. It
  * also owns the checkpointer: every checkpoint is signed here, after the records it covers have
  * committed on this very connection.
  */
@@ -45,6 +46,8 @@ const checkpointer =
         policy: { everyRecords: settings.everyRecords, intervalMs: settings.intervalMs },
         exportTo: { dir: settings.exportDir, url: settings.exportUrl, token: settings.exportToken },
         logger,
+        // The committer holds tiles back between full tiles; a checkpoint needs them stored.
+        beforeSign: (origin, size) => committer.flushTiles(origin, size),
       });
 const committer = createGroupCommitter({
   store,
@@ -122,8 +125,15 @@ port.on('message', (message: ToLedgerWorker) => {
         break;
       case 'close':
         try {
-          // Every committed log gets a final checkpoint before the connection closes.
+          // Every committed log gets its tiles stored and a final checkpoint before the connection
+          // closes (a failed tile write only costs the next start a repair).
           await told;
+          await committer.flushTiles().catch((error: unknown) => {
+            logger.error(
+              { code: (error as { code?: unknown }).code, err: { message: (error as Error).message } },
+              'the held-back Merkle tiles could not be stored (the next start repairs them)',
+            );
+          });
           await checkpointer?.close();
         } catch (error) {
           logger.error({ err: { message: (error as Error).message } }, 'the final checkpoints failed');
