@@ -1,1 +1,9 @@
-export {};
+export * from './alert.js';
+export * from './window-state.js';
+export * from './engine.js';
+export * from './rules/self-access.js';
+export * from './rules/bulk-read.js';
+export * from './reference-data.js';
+export * from './policy.js';
+export * from './business-hours.js';
+export * from './identity-match.js';

@@ -1,0 +1,268 @@
+import { TZDate } from '@date-fns/tz';
+import type { AccessEvent } from '@phi-audit/schema';
+import { addDays, startOfDay } from 'date-fns';
+
+/**
+ * Per-tenant detection state, windowed by EVENT time (`occurredAt`) with allowed lateness.
+ *
+ * Memory is bounded by active users × window length, never by the number of events:
+ * - the watermark is (max event time seen − lateness); a window, day or (user, patient) pair
+ *   whose time range ends before it can receive no more on-time events and is evicted;
+ * - an event older than the watermark is reported as late and does not touch the state
+ *   (its window may be gone already; recreating it would count it wrongly);
+ * - distinct patients are counted exactly with a set per window, but a set stops growing at
+ *   `distinctCap`. A rule only needs to know "more than threshold", so threshold + 1 entries
+ *   decide it, and one account reading 100,000 charts costs `distinctCap` entries, not 100,000.
+ *   Once saturated the count reads as `distinctCap` and `windowSaturated` is set.
+ *
+ * Eviction sweeps every user once per hop of event time: O(active users) amortised over all
+ * events of that hop, instead of work on every event.
+ */
+
+export interface WindowSettings {
+  /** Length of the bulk-read window (distinct patients per user). */
+  readonly windowMs: number;
+  /** Overlapping windows per event: 1 = tumbling; 2 = windows every windowMs/2, so any burst within windowMs/2 falls into one window. */
+  readonly hops: number;
+  /** How far behind the newest event time an event may arrive and still be counted. */
+  readonly latenessMs: number;
+  /** Per-window cap of the distinct-patient set (bulk-read threshold + 1 suffices). */
+  readonly distinctCap: number;
+  /** Per-day cap of the distinct-patient set (for peer deviation; above any plausible threshold). */
+  readonly dailyCap: number;
+  /** A previous access of the same patient by the same user counts as recent within this span. */
+  readonly pairWindowMs: number;
+  /** Most (user, patient) pairs remembered per user; beyond it new pairs are not tracked. */
+  readonly pairCap: number;
+}
+
+/** A local calendar day in one time zone: [startMs, endMs), 23 to 25 hours across DST changes. */
+export interface LocalDay {
+  readonly key: string;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/** Maps event times to local days. Caches the last day, so a stream costs one lookup per day change. */
+export interface DayClock {
+  readonly timeZone: string;
+  dayOf(ms: number): LocalDay;
+}
+
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : `${n}`);
+
+/** A DayClock for an IANA time zone (date-fns with @date-fns/tz, so DST days have their real length). */
+export function createDayClock(timeZone: string): DayClock {
+  let last: LocalDay = { key: '', startMs: 0, endMs: 0 };
+  return {
+    timeZone,
+    dayOf(ms) {
+      if (ms >= last.startMs && ms < last.endMs) return last;
+      const start = startOfDay(new TZDate(ms, timeZone));
+      const end = addDays(start, 1);
+      last = {
+        key: `${start.getFullYear()}-${pad2(start.getMonth() + 1)}-${pad2(start.getDate())}`,
+        startMs: start.getTime(),
+        endMs: end.getTime(),
+      };
+      return last;
+    },
+  };
+}
+
+/**
+ * What the state knows about one event's user and patient after recording it. The engine
+ * receives the same object for every event (no per-event allocation): read it, do not keep it.
+ */
+export interface Observation {
+  /** Older than the watermark: not recorded, and every count below is 0. */
+  late: boolean;
+  /** The event's local day in the tenant's zone. */
+  day: LocalDay;
+  /** Distinct patients of this user in the fullest window containing this event (at most distinctCap). */
+  windowDistinct: number;
+  windowSaturated: boolean;
+  /** Distinct patients of this user on this local day (at most dailyCap). */
+  dayDistinct: number;
+  daySaturated: boolean;
+  /** Event time of the latest earlier-recorded access of this patient by this user, or -1. */
+  pairPreviousAt: number;
+  /** Accesses of this patient by this user since the pair was last idle for pairWindowMs, this one included. */
+  pairCount: number;
+}
+
+export interface WindowStats {
+  users: number;
+  windows: number;
+  windowEntries: number;
+  days: number;
+  dayEntries: number;
+  pairs: number;
+  lateEvents: number;
+  /** Max event time seen − lateness; -Infinity before the first event. */
+  watermark: number;
+}
+
+interface DayBucket {
+  endMs: number;
+  patients: Set<string>;
+}
+
+interface PairState {
+  lastAt: number;
+  count: number;
+}
+
+interface UserState {
+  windows: Map<number, Set<string>>;
+  days: Map<string, DayBucket>;
+  pairs: Map<string, PairState>;
+}
+
+export interface WindowState {
+  /** Records the event (unless late) and describes its user's and patient's windows. */
+  observe(event: AccessEvent): Observation;
+  /** Max event time seen − lateness: events before it are late, ranges ending before it are evicted. */
+  watermark(): number;
+  stats(): WindowStats;
+}
+
+/** Creates the windowed state of one tenant. Settings are validated here, once. */
+export function createWindowState({
+  settings,
+  dayClock,
+}: {
+  settings: WindowSettings;
+  dayClock: DayClock;
+}): WindowState {
+  const { windowMs, hops, latenessMs, distinctCap, dailyCap, pairWindowMs, pairCap } = settings;
+  for (const [name, v] of Object.entries(settings)) {
+    if (!Number.isSafeInteger(v) || (v as number) < 0) throw new RangeError(`${name} must be a non-negative integer`);
+  }
+  if (hops < 1 || windowMs < hops || windowMs % hops !== 0) {
+    throw new RangeError('windowMs must be a positive multiple of hops');
+  }
+  const hopMs = windowMs / hops;
+
+  const users = new Map<string, UserState>();
+  let maxSeen = -Infinity;
+  let nextSweepAt = -Infinity;
+  let lateEvents = 0;
+  const obs: Observation = {
+    late: false,
+    day: { key: '', startMs: 0, endMs: 0 },
+    windowDistinct: 0,
+    windowSaturated: false,
+    dayDistinct: 0,
+    daySaturated: false,
+    pairPreviousAt: -1,
+    pairCount: 0,
+  };
+
+  function sweep(cutoff: number): void {
+    for (const [userId, u] of users) {
+      for (const start of u.windows.keys()) if (start + windowMs <= cutoff) u.windows.delete(start);
+      for (const [key, d] of u.days) if (d.endMs <= cutoff) u.days.delete(key);
+      for (const [patientId, p] of u.pairs) if (p.lastAt + pairWindowMs <= cutoff) u.pairs.delete(patientId);
+      if (u.windows.size === 0 && u.days.size === 0 && u.pairs.size === 0) users.delete(userId);
+    }
+  }
+
+  return {
+    observe(event) {
+      const t = event.occurredAt;
+      obs.day = dayClock.dayOf(t);
+      if (t > maxSeen) {
+        maxSeen = t;
+        const cutoff = maxSeen - latenessMs;
+        if (cutoff >= nextSweepAt) {
+          sweep(cutoff);
+          nextSweepAt = cutoff + hopMs;
+        }
+      }
+      const patientId = event.patient?.id;
+      if (t < maxSeen - latenessMs) {
+        lateEvents++;
+        obs.late = true;
+        obs.windowDistinct = obs.dayDistinct = obs.pairCount = 0;
+        obs.windowSaturated = obs.daySaturated = false;
+        obs.pairPreviousAt = -1;
+        return obs;
+      }
+      obs.late = false;
+      let u = users.get(event.actor.userId);
+      if (u === undefined) {
+        u = { windows: new Map(), days: new Map(), pairs: new Map() };
+        users.set(event.actor.userId, u);
+      }
+
+      // Windows [s, s + windowMs) with s a multiple of hopMs that contain t.
+      let distinct = 0;
+      const base = t - (t % hopMs);
+      for (let j = 0; j < hops; j++) {
+        const start = base - j * hopMs;
+        let set = u.windows.get(start);
+        if (set === undefined) {
+          set = new Set();
+          u.windows.set(start, set);
+        }
+        if (patientId !== undefined && set.size < distinctCap) set.add(patientId);
+        if (set.size > distinct) distinct = set.size;
+      }
+      obs.windowDistinct = distinct;
+      obs.windowSaturated = distinct >= distinctCap;
+
+      let d = u.days.get(obs.day.key);
+      if (d === undefined) {
+        d = { endMs: obs.day.endMs, patients: new Set() };
+        u.days.set(obs.day.key, d);
+      }
+      if (patientId !== undefined && d.patients.size < dailyCap) d.patients.add(patientId);
+      obs.dayDistinct = d.patients.size;
+      obs.daySaturated = d.patients.size >= dailyCap;
+
+      obs.pairPreviousAt = -1;
+      obs.pairCount = 0;
+      if (patientId !== undefined) {
+        const p = u.pairs.get(patientId);
+        if (p !== undefined) {
+          obs.pairPreviousAt = p.lastAt;
+          p.count++;
+          if (t > p.lastAt) p.lastAt = t;
+          obs.pairCount = p.count;
+        } else if (u.pairs.size < pairCap) {
+          u.pairs.set(patientId, { lastAt: t, count: 1 });
+          obs.pairCount = 1;
+        }
+      }
+      return obs;
+    },
+
+    watermark: () => maxSeen - latenessMs,
+
+    stats() {
+      let windows = 0;
+      let windowEntries = 0;
+      let days = 0;
+      let dayEntries = 0;
+      let pairs = 0;
+      for (const u of users.values()) {
+        windows += u.windows.size;
+        for (const s of u.windows.values()) windowEntries += s.size;
+        days += u.days.size;
+        for (const d of u.days.values()) dayEntries += d.patients.size;
+        pairs += u.pairs.size;
+      }
+      return {
+        users: users.size,
+        windows,
+        windowEntries,
+        days,
+        dayEntries,
+        pairs,
+        lateEvents,
+        watermark: maxSeen - latenessMs,
+      };
+    },
+  };
+}
