@@ -1,7 +1,9 @@
 import type { AccessEvent } from '@phi-audit/schema';
-import { alertId, mergeAlert, MAX_EXPLANATION_LENGTH, type Alert, type Severity } from './alert.js';
+import { alertId, mergeAlert, MAX_EVIDENCE, MAX_EXPLANATION_LENGTH, type Alert, type Severity } from './alert.js';
 import {
+  type ClosedDay,
   createDayClock,
+  type DayTally,
   createWindowState,
   type Observation,
   type WindowSettings,
@@ -40,16 +42,40 @@ export interface RuleContext<P, R> {
   window: Observation;
 }
 
+/** What a day-level rule sees when a local day of one tenant closes. Read it; keep no reference. */
+export interface DayContext<P, R> {
+  tenant: string;
+  policy: P;
+  reference: R;
+  /** The closed day with every user's final tally (users with at least one patient event), by user id. */
+  closed: ClosedDay;
+}
+
+/** A user-level finding about a closed day; the alert's evidence is that user's tally evidence. */
+export interface DayFinding extends RuleFinding {
+  /** Must be one of `closed.users`. */
+  userId: string;
+}
+
 /** A detection rule: a pure function of its context. Return NO_FINDINGS when nothing fired. */
 export interface Rule<P, R> {
   readonly id: string;
   /** Whether the tenant's policy enables this rule; absent = always on. */
   enabled?(policy: P): boolean;
   evaluate(ctx: RuleContext<P, R>): readonly RuleFinding[];
+  /**
+   * Optional: called once per tenant and closed local day (at the first eviction sweep after the
+   * watermark passed its end — within one window hop — or when the
+   * input ended: see Detector.flush), oldest day first, before the event that closed it is
+   * evaluated. For rules that compare users with each other over a whole day.
+   */
+  evaluateDay?(ctx: DayContext<P, R>): readonly DayFinding[];
 }
 
 /** The shared empty result: returning it costs no allocation per event. */
 export const NO_FINDINGS: readonly RuleFinding[] = Object.freeze([]);
+/** The shared empty result of `evaluateDay`. */
+export const NO_DAY_FINDINGS: readonly DayFinding[] = Object.freeze([]);
 
 export interface DetectorOptions<P extends EnginePolicy, R> {
   /** Each rule may require less of the policy and reference than the detector is given. */
@@ -77,8 +103,12 @@ export interface Detector {
    * Returns the current state of every alert created or changed since the last flush, then
    * forgets alerts whose local day is behind the watermark. Call it periodically (the service
    * upserts the result by alertId) and at the end of input; it also bounds alert memory.
+   *
+   * With `endOfInput` (a replay or a bounded batch is over) it first closes every open day, so
+   * day-level rules see them, and moves each tenant's watermark past them: later events of those
+   * days count as late. Without it, days close only as event time moves past them.
    */
-  flush(): Alert[];
+  flush(options?: { endOfInput?: boolean }): Alert[];
   stats(): DetectorStats;
 }
 
@@ -141,6 +171,58 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
     return alert;
   }
 
+  const dayRules = rules.filter((r) => r.evaluateDay !== undefined);
+
+  function dayAlert(tenant: string, ruleId: string, f: DayFinding, day: string, tally: DayTally): Alert {
+    const riskScore = Math.min(100, Math.max(0, Math.round(f.riskScore)));
+    const explanation =
+      f.explanation.length > MAX_EXPLANATION_LENGTH ? f.explanation.slice(0, MAX_EXPLANATION_LENGTH) : f.explanation;
+    const alert: Alert = {
+      alertId: alertId({ tenant, ruleId, userId: f.userId, patientId: f.patientId, day }),
+      tenant,
+      ruleId,
+      userId: f.userId,
+      day,
+      severity: f.severity,
+      riskScore,
+      explanation,
+      evidence: tally.evidence.slice(0, MAX_EVIDENCE),
+      truncated: tally.events > Math.min(tally.evidence.length, MAX_EVIDENCE),
+      firstEventAt: tally.firstEventAt,
+      lastEventAt: tally.lastEventAt,
+    };
+    if (f.patientId !== undefined) alert.patientId = f.patientId;
+    return alert;
+  }
+
+  /** Runs the day rules on closed days; new alerts are pushed to `raised`, repeats merged (and marked dirty). */
+  function evaluateDays(tenant: string, ts: TenantState<P, R>, days: readonly ClosedDay[], raised: Alert[]): void {
+    if (days.length === 0 || dayRules.length === 0) return;
+    const policy = policyFor(tenant);
+    const reference = referenceFor(tenant);
+    for (const closed of days) {
+      let byUser: Map<string, DayTally> | undefined;
+      for (const rule of dayRules) {
+        if (rule.enabled !== undefined && !rule.enabled(policy)) continue;
+        const findings = rule.evaluateDay!({ tenant, policy, reference, closed });
+        for (const f of findings) {
+          byUser ??= new Map(closed.users.map((u) => [u.userId, u]));
+          const tally = byUser.get(f.userId);
+          if (tally === undefined) throw new Error(`rule ${rule.id} reported user ${f.userId} absent from the day`);
+          const alert = dayAlert(tenant, rule.id, f, closed.day.key, tally);
+          const held = ts.alerts.get(alert.alertId);
+          if (held === undefined) {
+            ts.alerts.set(alert.alertId, { alert, dirty: false, dayEndMs: closed.day.endMs });
+            raised.push({ ...alert, evidence: [...alert.evidence] });
+          } else {
+            held.alert = mergeAlert(held.alert, alert);
+            held.dirty = true;
+          }
+        }
+      }
+    }
+  }
+
   return {
     process(event) {
       const ts = tenantState(event);
@@ -150,6 +232,11 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
       ctx.reference = referenceFor(event.tenant);
       ctx.window = ts.state.observe(event);
       let raised: Alert[] | undefined;
+      const closedDays = ts.state.takeClosedDays();
+      if (closedDays.length > 0 && dayRules.length > 0) {
+        raised = [];
+        evaluateDays(event.tenant, ts, closedDays, raised);
+      }
       for (const rule of rules) {
         if (rule.enabled !== undefined && !rule.enabled(ctx.policy)) continue;
         const findings = rule.evaluate(ctx);
@@ -168,9 +255,13 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
       return raised ?? [];
     },
 
-    flush() {
+    flush(options) {
       const out: Alert[] = [];
-      for (const ts of tenants.values()) {
+      for (const [tenant, ts] of tenants) {
+        if (options?.endOfInput === true) {
+          // New alerts of the closed days are emitted by this flush itself.
+          evaluateDays(tenant, ts, ts.state.closeAllDays(), out);
+        }
         const watermark = ts.state.watermark();
         for (const [id, held] of ts.alerts) {
           if (held.dirty) {

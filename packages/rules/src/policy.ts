@@ -88,7 +88,14 @@ const ruleSections = {
     },
   ),
   selfAccess: ruleSchema({ severity: 'medium', riskScore: 50 }, {}),
-  family: ruleSchema({ severity: 'high', riskScore: 80 }, { withRelationship }),
+  family: ruleSchema(
+    { severity: 'high', riskScore: 80 },
+    {
+      /** Also fire, one severity lower, for a patient at the user's address under another surname (spouse, roommate). */
+      householdWithoutSurname: z.boolean().default(false),
+      withRelationship,
+    },
+  ),
   coworker: ruleSchema(
     { severity: 'medium', riskScore: 60 },
     {

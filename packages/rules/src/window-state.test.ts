@@ -159,4 +159,35 @@ describe('createWindowState', () => {
     expect(() => newState({ ...settings, windowMs: 1001, hops: 2 })).toThrow(RangeError);
     expect(() => newState({ ...settings, latenessMs: -1 })).toThrow(RangeError);
   });
+
+  it('hands each closed local day over once, with per-user tallies and the earliest events as evidence', () => {
+    seq = 0;
+    const s = newState({ ...settings, dayEvidenceCap: 2 });
+    s.observe(event('bob', 'p1', T0 + 2 * MIN));
+    s.observe(event('ann', 'p1', T0 + 3 * MIN));
+    s.observe(event('ann', 'p2', T0 + MIN)); // out of order within the lateness: earliest evidence
+    s.observe(event('ann', 'p1', T0 + 4 * MIN));
+    s.observe(event('cat', undefined, T0)); // a login: no patient, no tally
+    expect(s.takeClosedDays()).toEqual([]);
+    // 23:59 Berlin is still day one. The day closes at the first sweep (once per 30-minute hop)
+    // after the watermark passes its end: at 00:06 the watermark has, but no sweep is due yet.
+    s.observe(event('ann', 'p9', Date.UTC(2026, 2, 2, 22, 59)));
+    s.observe(event('ann', 'p9', Date.UTC(2026, 2, 2, 23, 6)));
+    expect(s.takeClosedDays()).toEqual([]);
+    s.observe(event('ann', 'p9', Date.UTC(2026, 2, 2, 23, 30)));
+    const [closed, ...more] = s.takeClosedDays();
+    expect(more).toEqual([]);
+    expect(closed!.day.key).toBe('2026-03-02');
+    expect(closed!.users.map((u) => [u.userId, u.distinctPatients, u.events])).toEqual([
+      ['ann', 3, 4],
+      ['bob', 1, 1],
+    ]);
+    expect(closed!.users[0]!.evidence.map((e) => e.eventId)).toEqual(['e3', 'e2']);
+    expect(closed!.users[0]!.lastEventAt).toBe(Date.UTC(2026, 2, 2, 22, 59));
+    expect(s.takeClosedDays()).toEqual([]);
+    // End of input closes the open day and makes its later events late.
+    expect(s.closeAllDays().map((c) => c.day.key)).toEqual(['2026-03-03']);
+    expect(s.observe(event('ann', 'p3', Date.UTC(2026, 2, 3, 12, 0))).late).toBe(true);
+    expect(s.closeAllDays()).toEqual([]);
+  });
 });

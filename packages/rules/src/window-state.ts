@@ -1,6 +1,7 @@
 import { TZDate } from '@date-fns/tz';
 import type { AccessEvent } from '@phi-audit/schema';
 import { addDays, startOfDay } from 'date-fns';
+import type { Evidence } from './alert.js';
 
 /**
  * Per-tenant detection state, windowed by EVENT time (`occurredAt`) with allowed lateness.
@@ -34,7 +35,15 @@ export interface WindowSettings {
   readonly pairWindowMs: number;
   /** Most (user, patient) pairs remembered per user; beyond it new pairs are not tracked. */
   readonly pairCap: number;
+  /**
+   * Evidence kept per user and day for day-level rules: the earliest this many patient events
+   * by (occurredAt, source, eventId). Absent = DEFAULT_DAY_EVIDENCE_CAP.
+   */
+  readonly dayEvidenceCap?: number;
 }
+
+/** Evidence entries kept per user and day when the settings name none. */
+export const DEFAULT_DAY_EVIDENCE_CAP = 10;
 
 /** A local calendar day in one time zone: [startMs, endMs), 23 to 25 hours across DST changes. */
 export interface LocalDay {
@@ -104,8 +113,37 @@ export interface WindowStats {
 }
 
 interface DayBucket {
-  endMs: number;
+  day: LocalDay;
   patients: Set<string>;
+  /** Patient events recorded this day (not capped). */
+  events: number;
+  firstAt: number;
+  lastAt: number;
+  /** Sorted by (occurredAt, source, eventId), at most dayEvidenceCap. */
+  evidence: Evidence[];
+}
+
+/** One user's final tally of a closed local day. */
+export interface DayTally {
+  readonly userId: string;
+  /** Distinct patients that day (at most dailyCap). */
+  readonly distinctPatients: number;
+  readonly saturated: boolean;
+  /** Events with a patient recorded that day. */
+  readonly events: number;
+  readonly firstEventAt: number;
+  readonly lastEventAt: number;
+  /** The day's earliest patient events, at most dayEvidenceCap. */
+  readonly evidence: readonly Evidence[];
+}
+
+/**
+ * A local day no on-time event can reach any more (watermark ≥ its end), with the tally of every
+ * user who opened at least one patient record that day, sorted by user id.
+ */
+export interface ClosedDay {
+  readonly day: LocalDay;
+  readonly users: readonly DayTally[];
 }
 
 interface PairState {
@@ -124,7 +162,47 @@ export interface WindowState {
   observe(event: AccessEvent): Observation;
   /** Max event time seen − lateness: events before it are late, ranges ending before it are evicted. */
   watermark(): number;
+  /**
+   * Days closed since the last call, oldest first. A day closes once, when the watermark passes
+   * its end (at the sweep that evicts it), so the same events always close the same days with
+   * the same tallies, whatever the arrival order within the lateness.
+   */
+  takeClosedDays(): readonly ClosedDay[];
+  /**
+   * End of input: closes every open day now and moves the watermark past them, so any later
+   * event of those days is late rather than reopening them. Returns the days closed since the
+   * last takeClosedDays, these included.
+   */
+  closeAllDays(): readonly ClosedDay[];
   stats(): WindowStats;
+}
+
+const NO_CLOSED_DAYS: readonly ClosedDay[] = Object.freeze([]);
+
+function compareEvidence(a: Evidence, b: Evidence): number {
+  if (a.occurredAt !== b.occurredAt) return a.occurredAt - b.occurredAt;
+  if (a.source !== b.source) return a.source < b.source ? -1 : 1;
+  if (a.eventId !== b.eventId) return a.eventId < b.eventId ? -1 : 1;
+  return 0;
+}
+
+/**
+ * Keeps `list` the `cap` earliest evidence entries, sorted. Events mostly arrive in time order,
+ * so once full a new event usually compares greater than the last entry and costs one comparison.
+ */
+function keepEarliest(list: Evidence[], event: AccessEvent, cap: number): void {
+  if (cap === 0) return;
+  const last = list[list.length - 1];
+  if (list.length >= cap && last !== undefined) {
+    if (event.occurredAt > last.occurredAt) return;
+  }
+  const e: Evidence = { source: event.source.system, eventId: event.eventId, occurredAt: event.occurredAt };
+  let i = list.length;
+  while (i > 0 && compareEvidence(list[i - 1]!, e) > 0) i--;
+  if (i > 0 && compareEvidence(list[i - 1]!, e) === 0) return;
+  if (i >= cap) return;
+  list.splice(i, 0, e);
+  if (list.length > cap) list.length = cap;
 }
 
 /** Creates the windowed state of one tenant. Settings are validated here, once. */
@@ -136,6 +214,7 @@ export function createWindowState({
   dayClock: DayClock;
 }): WindowState {
   const { windowMs, hops, latenessMs, distinctCap, dailyCap, pairWindowMs, pairCap } = settings;
+  const dayEvidenceCap = settings.dayEvidenceCap ?? DEFAULT_DAY_EVIDENCE_CAP;
   for (const [name, v] of Object.entries(settings)) {
     if (!Number.isSafeInteger(v) || (v as number) < 0) throw new RangeError(`${name} must be a non-negative integer`);
   }
@@ -159,13 +238,58 @@ export function createWindowState({
     pairCount: 0,
   };
 
+  /** Tallies of days being closed, by day key; sorted and moved to `closed` after each sweep. */
+  const closing = new Map<string, { day: LocalDay; users: DayTally[] }>();
+  let closed: ClosedDay[] = [];
+
+  function closeDay(userId: string, d: DayBucket): void {
+    if (d.events === 0) return;
+    let c = closing.get(d.day.key);
+    if (c === undefined) {
+      c = { day: d.day, users: [] };
+      closing.set(d.day.key, c);
+    }
+    c.users.push({
+      userId,
+      distinctPatients: d.patients.size,
+      saturated: d.patients.size >= dailyCap,
+      events: d.events,
+      firstEventAt: d.firstAt,
+      lastEventAt: d.lastAt,
+      evidence: d.evidence,
+    });
+  }
+
+  function settleClosing(): void {
+    if (closing.size === 0) return;
+    const days = [...closing.values()].sort((a, b) => a.day.startMs - b.day.startMs);
+    closing.clear();
+    for (const c of days) {
+      c.users.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+      closed.push(c);
+    }
+  }
+
+  function takeClosedDays(): readonly ClosedDay[] {
+    if (closed.length === 0) return NO_CLOSED_DAYS;
+    const out = closed;
+    closed = [];
+    return out;
+  }
+
   function sweep(cutoff: number): void {
     for (const [userId, u] of users) {
       for (const start of u.windows.keys()) if (start + windowMs <= cutoff) u.windows.delete(start);
-      for (const [key, d] of u.days) if (d.endMs <= cutoff) u.days.delete(key);
+      for (const [key, d] of u.days) {
+        if (d.day.endMs <= cutoff) {
+          closeDay(userId, d);
+          u.days.delete(key);
+        }
+      }
       for (const [patientId, p] of u.pairs) if (p.lastAt + pairWindowMs <= cutoff) u.pairs.delete(patientId);
       if (u.windows.size === 0 && u.days.size === 0 && u.pairs.size === 0) users.delete(userId);
     }
+    settleClosing();
   }
 
   return {
@@ -214,10 +338,16 @@ export function createWindowState({
 
       let d = u.days.get(obs.day.key);
       if (d === undefined) {
-        d = { endMs: obs.day.endMs, patients: new Set() };
+        d = { day: obs.day, patients: new Set(), events: 0, firstAt: t, lastAt: t, evidence: [] };
         u.days.set(obs.day.key, d);
       }
-      if (patientId !== undefined && d.patients.size < dailyCap) d.patients.add(patientId);
+      if (patientId !== undefined) {
+        if (d.patients.size < dailyCap) d.patients.add(patientId);
+        if (d.events === 0 || t < d.firstAt) d.firstAt = t;
+        if (d.events === 0 || t > d.lastAt) d.lastAt = t;
+        d.events++;
+        keepEarliest(d.evidence, event, dayEvidenceCap);
+      }
       obs.dayDistinct = d.patients.size;
       obs.daySaturated = d.patients.size >= dailyCap;
 
@@ -239,6 +369,17 @@ export function createWindowState({
     },
 
     watermark: () => maxSeen - latenessMs,
+
+    takeClosedDays,
+
+    closeAllDays() {
+      let lastEnd = -Infinity;
+      for (const u of users.values()) for (const d of u.days.values()) lastEnd = Math.max(lastEnd, d.day.endMs);
+      if (lastEnd > -Infinity && lastEnd + latenessMs > maxSeen) maxSeen = lastEnd + latenessMs;
+      sweep(maxSeen - latenessMs);
+      nextSweepAt = maxSeen - latenessMs + hopMs;
+      return takeClosedDays();
+    },
 
     stats() {
       let windows = 0;
