@@ -1,9 +1,10 @@
-import { SEVERITIES, type Severity } from '../alert.js';
+import type { Severity } from '../alert.js';
 import { localWeekMinute, isWithinWorkingHours, WEEKDAYS } from '../business-hours.js';
 import type { Rule } from '../engine.js';
 import { NO_FINDINGS } from '../engine.js';
 import { shiftOf, type Policy } from '../policy.js';
 import type { ReferenceIndex } from '../reference-data.js';
+import { lowerSeverity } from './household.js';
 
 /** The reference lookups after-hours needs. */
 export type AfterHoursReference = Pick<
@@ -72,7 +73,7 @@ export const afterHoursRule: Rule<AfterHoursPolicy, AfterHoursReference> = {
     const when = `at ${pad2(Math.floor(minute / 60))}:${pad2(minute % 60)} on ${WEEKDAY_NAMES[WEEKDAYS[weekday] ?? 'sun']} (${policy.timeZone})`;
     let why: string;
     if (member === undefined) {
-      [severity, riskScore] = [lower(severity), riskScore / 2];
+      [severity, riskScore] = [lowerSeverity(severity), riskScore / 2];
       why = 'outside business hours; the user has no workforce record, so no shift could be checked';
     } else {
       why = hours.shift === undefined ? 'outside business hours' : 'outside business hours and their shift';
@@ -86,7 +87,7 @@ export const afterHoursRule: Rule<AfterHoursPolicy, AfterHoursReference> = {
         reference.departmentRelationships(patientId, member.department, at)[0];
       if (rel !== undefined) {
         if (settings.withRelationship === 'suppress') return NO_FINDINGS;
-        [severity, riskScore] = [lower(severity), riskScore / 2];
+        [severity, riskScore] = [lowerSeverity(severity), riskScore / 2];
         const whose = rel.userId === undefined ? 'their department has' : 'they have';
         relationship = ` Lowered: ${whose} a current ${rel.kind.replace('_', ' ')} relationship with the patient.`;
       }
@@ -107,8 +108,4 @@ const WEEKDAY_NAMES: Record<(typeof WEEKDAYS)[number], string> = {
 
 function pad2(n: number): string {
   return n < 10 ? `0${n}` : `${n}`;
-}
-
-function lower(severity: Severity): Severity {
-  return SEVERITIES[Math.max(0, SEVERITIES.indexOf(severity) - 1)] ?? severity;
 }

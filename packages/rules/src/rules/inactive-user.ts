@@ -1,10 +1,11 @@
 import { TZDate } from '@date-fns/tz';
 import { format } from 'date-fns';
-import { SEVERITIES, type Severity } from '../alert.js';
+
 import type { Rule } from '../engine.js';
 import { NO_FINDINGS } from '../engine.js';
 import type { Policy } from '../policy.js';
 import type { ReferenceIndex } from '../reference-data.js';
+import { lowerSeverity } from './household.js';
 
 /** The reference lookups inactive-user needs. */
 export type InactiveUserReference = Pick<ReferenceIndex, 'member' | 'displayNameOfUser'>;
@@ -58,14 +59,10 @@ export const inactiveUserRule: Rule<InactiveUserPolicy, InactiveUserReference> =
     const who = reference.displayNameOfUser(userId) ?? `User ${userId}`;
     return [
       {
-        severity: failed ? lower(settings.severity) : settings.severity,
+        severity: failed ? lowerSeverity(settings.severity) : settings.severity,
         riskScore: failed ? settings.riskScore / 2 : settings.riskScore,
         explanation: `${who} ${what} ${why}.`,
       },
     ];
   },
 };
-
-function lower(severity: Severity): Severity {
-  return SEVERITIES[Math.max(0, SEVERITIES.indexOf(severity) - 1)] ?? severity;
-}
