@@ -1,23 +1,18 @@
 import type { Severity } from '../alert.js';
 import type { Rule } from '../engine.js';
 import { NO_FINDINGS } from '../engine.js';
-import type { Patient, WorkforceMember } from '../reference-data.js';
 import {
   describeRelationship,
   explainingRelationship,
-  householdKeys,
+  householdPair,
+  type HouseholdReference,
   keysShareAddress,
   keysShareSurname,
   lowerSeverity,
-  type TreatmentLookup,
 } from './household.js';
 
 /** The reference lookups the family rule needs (the reference index provides them). */
-export interface FamilyReference extends TreatmentLookup {
-  patient(id: string): Patient | undefined;
-  member(userId: string): WorkforceMember | undefined;
-  displayNameOfUser(userId: string): string | undefined;
-}
+export type FamilyReference = HouseholdReference;
 
 export interface FamilyPolicy {
   readonly family: {
@@ -46,16 +41,12 @@ export const familyRule: Rule<FamilyPolicy, FamilyReference> = {
   id: FAMILY_RULE_ID,
   enabled: (policy) => policy.family.enabled,
   evaluate({ event, policy, reference }) {
-    const patientId = event.patient?.id;
-    if (patientId === undefined) return NO_FINDINGS;
-    const patient = reference.patient(patientId);
-    if (patient?.address === undefined) return NO_FINDINGS;
+    const pair = householdPair(event, reference);
+    if (pair === undefined) return NO_FINDINGS;
+    const { patient, member, p, m } = pair;
     const userId = event.actor.userId;
-    const member = reference.member(userId);
-    if (member?.address === undefined || patient.workforceUserId === userId) return NO_FINDINGS;
+    const patientId = patient.id;
     const settings = policy.family;
-    const p = householdKeys(patient);
-    const m = householdKeys(member);
     if (!keysShareAddress(p, m)) return NO_FINDINGS;
     const surname = keysShareSurname(p, m);
     if (!surname && !settings.householdWithoutSurname) return NO_FINDINGS;

@@ -1,6 +1,7 @@
+import type { AccessEvent } from '@phi-audit/schema';
 import type { Severity } from '../alert.js';
 import { parseAddress, surnameParts } from '../identity-match.js';
-import type { Address, TreatmentRelationship } from '../reference-data.js';
+import type { Address, Patient, TreatmentRelationship, WorkforceMember } from '../reference-data.js';
 
 /**
  * What the family and neighbour rules share: surnames and addresses normalised once per
@@ -116,4 +117,30 @@ export function describeRelationship(found: {
   return found.via === 'user'
     ? `${what} with them is current`
     : `${what} with their department (${found.relationship.departmentId ?? 'unknown'}) is current`;
+}
+
+/** The reference lookups both household rules (family, neighbour) need. */
+export interface HouseholdReference extends TreatmentLookup {
+  patient(id: string): Patient | undefined;
+  member(userId: string): WorkforceMember | undefined;
+  displayNameOfUser(userId: string): string | undefined;
+}
+
+/**
+ * The event's patient and acting workforce member with their household keys, when both are in
+ * the reference data with an address and the record is not the user's own (self-access is
+ * another rule); otherwise undefined.
+ */
+export function householdPair(
+  event: AccessEvent,
+  reference: Pick<HouseholdReference, 'patient' | 'member'>,
+): { patient: Patient; member: WorkforceMember; p: HouseholdKeys; m: HouseholdKeys } | undefined {
+  const patientId = event.patient?.id;
+  if (patientId === undefined) return undefined;
+  const patient = reference.patient(patientId);
+  if (patient?.address === undefined) return undefined;
+  const userId = event.actor.userId;
+  const member = reference.member(userId);
+  if (member?.address === undefined || patient.workforceUserId === userId) return undefined;
+  return { patient, member, p: householdKeys(patient), m: householdKeys(member) };
 }

@@ -1,23 +1,18 @@
 import type { Severity } from '../alert.js';
 import type { Rule } from '../engine.js';
 import { NO_FINDINGS } from '../engine.js';
-import type { Patient, WorkforceMember } from '../reference-data.js';
 import {
   describeRelationship,
   explainingRelationship,
-  householdKeys,
+  householdPair,
+  type HouseholdReference,
   keysShareAddress,
   keysShareStreet,
   lowerSeverity,
-  type TreatmentLookup,
 } from './household.js';
 
 /** The reference lookups the neighbour rule needs (the reference index provides them). */
-export interface NeighbourReference extends TreatmentLookup {
-  patient(id: string): Patient | undefined;
-  member(userId: string): WorkforceMember | undefined;
-  displayNameOfUser(userId: string): string | undefined;
-}
+export type NeighbourReference = HouseholdReference;
 
 export interface NeighbourPolicy {
   readonly neighbour: {
@@ -42,15 +37,11 @@ export const neighbourRule: Rule<NeighbourPolicy, NeighbourReference> = {
   id: NEIGHBOUR_RULE_ID,
   enabled: (policy) => policy.neighbour.enabled,
   evaluate({ event, policy, reference }) {
-    const patientId = event.patient?.id;
-    if (patientId === undefined) return NO_FINDINGS;
-    const patient = reference.patient(patientId);
-    if (patient?.address === undefined) return NO_FINDINGS;
+    const pair = householdPair(event, reference);
+    if (pair === undefined) return NO_FINDINGS;
+    const { patient, member, p, m } = pair;
     const userId = event.actor.userId;
-    const member = reference.member(userId);
-    if (member?.address === undefined || patient.workforceUserId === userId) return NO_FINDINGS;
-    const p = householdKeys(patient);
-    const m = householdKeys(member);
+    const patientId = patient.id;
     if (!keysShareStreet(p, m) || keysShareAddress(p, m)) return NO_FINDINGS;
     const settings = policy.neighbour;
     if (settings.exemptRoles.includes(member.role)) return NO_FINDINGS;
