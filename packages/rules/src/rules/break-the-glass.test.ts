@@ -1,7 +1,7 @@
 import type { AccessEvent } from '@phi-audit/schema';
 import { describe, expect, it } from 'vitest';
-import { createDetector } from '../engine.js';
-import { parsePolicy, type PolicyInput } from '../policy.js';
+import type { PolicyInput } from '../policy.js';
+import { accessEvent, runRule } from '../testing/run-rule.js';
 import { createReferenceIndex, parseReferenceData } from '../reference-data.js';
 import { breakTheGlassRule } from './break-the-glass.js';
 
@@ -33,22 +33,8 @@ const reference = createReferenceIndex(
 );
 
 function run(patient: string, over: Partial<AccessEvent> = {}, policy: PolicyInput = {}) {
-  const p = parsePolicy({ timeZone: 'UTC', ...policy });
-  const d = createDetector({ rules: [breakTheGlassRule], policyFor: () => p, referenceFor: () => reference });
-  return d.process({
-    eventId: 'e1',
-    tenant: 't',
-    occurredAt: T0,
-    receivedAt: T0,
-    source: { system: 'epic' },
-    actor: { userId: 'doc', name: 'free text <b>' },
-    patient: { id: patient },
-    action: 'break_glass',
-    resource: { type: 'chart' },
-    outcome: 'success',
-    reason: REASON,
-    ...over,
-  });
+  const event = accessEvent(T0, 'doc', patient, { action: 'break_glass', reason: REASON, ...over });
+  return runRule(breakTheGlassRule, reference, event, policy);
 }
 
 describe('break-the-glass', () => {

@@ -1,7 +1,7 @@
 import type { AccessEvent } from '@phi-audit/schema';
 import { describe, expect, it } from 'vitest';
-import { createDetector } from '../engine.js';
-import { parsePolicy, type PolicyInput } from '../policy.js';
+import type { PolicyInput } from '../policy.js';
+import { accessEvent, runRule } from '../testing/run-rule.js';
 import { createReferenceIndex, parseReferenceData, type ReferenceDataInput } from '../reference-data.js';
 import { neighbourRule } from './neighbour.js';
 
@@ -63,21 +63,7 @@ function p(id: string, familyName: string, address: typeof home | undefined) {
 }
 
 function fire(patient: string, over: Partial<AccessEvent> = {}, policy: PolicyInput = {}, user = 'jdoe') {
-  const parsed = parsePolicy({ timeZone: 'UTC', ...policy });
-  const d = createDetector({ rules: [neighbourRule], policyFor: () => parsed, referenceFor: () => reference });
-  return d.process({
-    eventId: 'e1',
-    tenant: 't',
-    occurredAt: T0,
-    receivedAt: T0,
-    source: { system: 'epic' },
-    actor: { userId: user, name: 'free text <b>' },
-    patient: { id: patient },
-    action: 'view',
-    resource: { type: 'chart' },
-    outcome: 'success',
-    ...over,
-  });
+  return runRule(neighbourRule, reference, accessEvent(T0, user, patient, over), policy);
 }
 
 describe('neighbour', () => {

@@ -1,8 +1,8 @@
 import type { AccessEvent } from '@phi-audit/schema';
 import { describe, expect, it } from 'vitest';
-import { createDetector } from '../engine.js';
-import { parsePolicy, type PolicyInput } from '../policy.js';
+import type { PolicyInput } from '../policy.js';
 import { createReferenceIndex, parseReferenceData } from '../reference-data.js';
+import { accessEvent, runRule } from '../testing/run-rule.js';
 import { noTreatmentRelationshipRule } from './no-treatment-relationship.js';
 
 const HOUR = 3_600_000;
@@ -36,21 +36,7 @@ const reference = createReferenceIndex(
 );
 
 function run(actor: string, patient: string | undefined, over: Partial<AccessEvent> = {}, policy: PolicyInput = {}) {
-  const p = parsePolicy({ timeZone: 'UTC', ...policy });
-  const d = createDetector({ rules: [noTreatmentRelationshipRule], policyFor: () => p, referenceFor: () => reference });
-  return d.process({
-    eventId: 'e1',
-    tenant: 't',
-    occurredAt: T0,
-    receivedAt: T0,
-    source: { system: 'epic' },
-    actor: { userId: actor, name: 'free text <b>' },
-    ...(patient === undefined ? {} : { patient: { id: patient } }),
-    action: patient === undefined ? 'login' : 'view',
-    resource: { type: 'chart' },
-    outcome: 'success',
-    ...over,
-  });
+  return runRule(noTreatmentRelationshipRule, reference, accessEvent(T0, actor, patient, over), policy);
 }
 
 describe('no-treatment-relationship', () => {
