@@ -19,3 +19,4 @@ export * from './rules/coworker.js';
 export * from './rules/break-the-glass.js';
 export * from './rules/peer-deviation.js';
 export * from './rules/index.js';
+export * from './detection-store.js';
