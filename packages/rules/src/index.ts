@@ -20,3 +20,4 @@ export * from './rules/break-the-glass.js';
 export * from './rules/peer-deviation.js';
 export * from './rules/index.js';
 export * from './detection-store.js';
+export * from './detection-rows.js';

@@ -50,6 +50,7 @@ describe.skipIf(url === undefined)('ClickHouse ledger store (real server)', () =
     expect(applied.sort((a, b) => a.version - b.version)).toEqual([
       { version: 1, n: '1' },
       { version: 2, n: '1' },
+      { version: 3, n: '1' },
     ]);
     const tables = await adminSelect<{ name: string; engine: string }>(
       admin,
@@ -59,8 +60,11 @@ describe.skipIf(url === undefined)('ClickHouse ledger store (real server)', () =
       { name: 'access_log', engine: 'MergeTree' },
       { name: 'access_log_by_user', engine: 'MergeTree' },
       { name: 'access_log_by_user_mv', engine: 'MaterializedView' },
+      { name: 'alerts', engine: 'ReplacingMergeTree' },
       { name: 'checkpoints', engine: 'MergeTree' },
       { name: 'merkle_tiles', engine: 'ReplacingMergeTree' },
+      { name: 'reference_loads', engine: 'MergeTree' },
+      { name: 'reference_records', engine: 'MergeTree' },
       { name: 'schema_migrations', engine: 'MergeTree' },
     ]);
   });

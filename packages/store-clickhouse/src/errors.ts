@@ -30,6 +30,10 @@ export const STORE_ERROR_CODES = {
   STORE_SCHEMA_TOO_NEW: 'STORE_SCHEMA_TOO_NEW',
   /** The store was used after close(). */
   STORE_CLOSED: 'STORE_CLOSED',
+  /** A reference-data load holds two records with the same referenceKey; nothing of it was stored. */
+  STORE_DUPLICATE_REFERENCE_KEY: 'STORE_DUPLICATE_REFERENCE_KEY',
+  /** A stored row fails validation on read (tampered with or corrupt): nothing of the read is returned. */
+  STORE_CORRUPT_DATA: 'STORE_CORRUPT_DATA',
   /** The users.d template could not be read or rendered. */
   STORE_USERS_TEMPLATE: 'STORE_USERS_TEMPLATE',
 } as const;

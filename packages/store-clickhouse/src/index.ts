@@ -32,3 +32,8 @@ export {
   type ClickHouseUsersOptions,
 } from './users-config.js';
 export { sqlCatalog, type CatalogStatement } from './sql-catalog.js';
+export {
+  ClickHouseDetectionStore,
+  createClickHouseDetectionStore,
+  type ClickHouseDetectionStoreOptions,
+} from './clickhouse-detection-store.js';

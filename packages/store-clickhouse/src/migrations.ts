@@ -5,6 +5,7 @@ import {
   createCheckpointsTable,
   createMerkleTilesTable,
 } from './statements.js';
+import { createAlertsTable, createReferenceLoadsTable, createReferenceRecordsTable } from './detection-statements.js';
 
 /**
  * Versioned schema changes, applied in order, each exactly once (recorded in
@@ -29,5 +30,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'merkle_tiles and checkpoints',
     statements: (db) => [createMerkleTilesTable(db), createCheckpointsTable(db)],
+  },
+  {
+    version: 3,
+    name: 'detection: reference_loads, reference_records and alerts',
+    statements: (db) => [createReferenceLoadsTable(db), createReferenceRecordsTable(db), createAlertsTable(db)],
   },
 ];

@@ -14,7 +14,7 @@ describe('sqlCatalog', () => {
     const insert = catalog.findIndex((s) => s.sql.startsWith('INSERT INTO phi_audit.access_log ('));
     expect(insert).toBeGreaterThan(Math.max(...positions));
     expect(catalog[insert]!.sql).toMatch(/FORMAT JSONEachRow\n\{.*\}$/);
-    for (const table of ['merkle_tiles', 'checkpoints']) {
+    for (const table of ['merkle_tiles', 'checkpoints', 'reference_records', 'reference_loads', 'alerts']) {
       const at = catalog.findIndex((s) => s.sql.startsWith(`INSERT INTO phi_audit.${table} (`));
       expect(at, table).toBeGreaterThan(Math.max(...positions));
       expect(catalog[at]!.sql, table).toMatch(/FORMAT JSONEachRow(\n\{.*\})+$/);
@@ -35,6 +35,15 @@ describe('sqlCatalog', () => {
       'checkpointed logs',
       'records at indexes',
       'records by event id',
+      'max reference version',
+      'reference version as of',
+      'reference records as of',
+      'reference versions',
+      'reference loads',
+      'stored alert rows',
+      'alert',
+      'alert page, every filter',
+      'alert page, tenant only',
     ]) {
       expect(names).toContain(name);
     }

@@ -7,6 +7,7 @@ import { rowFromCheckpoint, rowFromTile } from './merkle-rows.js';
 import { insertSettingsFor, lookupSettingsFor, READ_SETTINGS, SCAN_SETTINGS } from './query-settings.js';
 import { quoteString } from './sql-literal.js';
 import * as sql from './statements.js';
+import * as detection from './detection-statements.js';
 
 export interface CatalogStatement {
   name: string;
@@ -34,7 +35,8 @@ const SAMPLE_EVENT = {
  * rendered with sample values for database `phi_audit`: the migrations, the migration
  * bookkeeping, a check that every per-query and profile setting exists, append's
  * INSERT with one JSONEachRow row after it, then heads, head, scan, recent keys, logs, counts, the
- * console queries, and the Merkle tile, checkpoint and record-lookup inserts and queries. deploy/chdb/check-sql.py runs it on the current engine.
+ * console queries, the Merkle tile, checkpoint and record-lookup inserts and queries, and the detection
+ * store's inserts and queries (reference data, alerts). deploy/chdb/check-sql.py runs it on the current engine.
  */
 export function sqlCatalog(): CatalogStatement[] {
   const db = DEFAULT_DATABASE;
@@ -117,8 +119,73 @@ export function sqlCatalog(): CatalogStatement[] {
       name: 'records by event id',
       sql: sql.selectRecordsByEventId(db, SAMPLE_EVENT.tenant, [SAMPLE_EVENT.eventId, 'evt-2']),
     },
+    ...detectionStatements(db),
     { name: 'ping', sql: sql.SELECT_ONE },
     { name: 'server version', sql: sql.SELECT_VERSION },
   );
   return out;
+}
+
+/** The detection store's inserts (with sample rows) and queries, every optional filter set. */
+function detectionStatements(db: string): CatalogStatement[] {
+  const tenant = SAMPLE_EVENT.tenant;
+  const recordRow = {
+    tenant,
+    kind: 'patients',
+    record_key: SAMPLE_EVENT.patient.id,
+    version: 1,
+    record_json: JSON.stringify({ id: SAMPLE_EVENT.patient.id, givenName: "O'Neil" }),
+  };
+  const loadRow = { tenant, version: 1, kind: 'patients', record_count: 1, source: 'import:x.csv', loaded_at: 1 };
+  const alertRow = {
+    tenant,
+    alert_id: 'a'.repeat(64),
+    day: '2026-03-10',
+    rule_id: 'vip',
+    user_id: SAMPLE_EVENT.actor.userId,
+    patient_id: SAMPLE_EVENT.patient.id,
+    severity_rank: 2,
+    risk_score: 80,
+    first_event_at: 1,
+    last_event_at: 2,
+    alert_json: '{}',
+    revision: 1,
+    updated_at: 3,
+  };
+  const filter = {
+    tenant,
+    fromDay: '2026-03-01',
+    toDay: '2026-03-31',
+    ruleId: 'vip',
+    userId: SAMPLE_EVENT.actor.userId,
+    patientId: SAMPLE_EVENT.patient.id,
+    minSeverityRank: 1,
+    limit: 1000,
+  };
+  return [
+    {
+      name: 'put reference records (INSERT … FORMAT JSONEachRow + one row)',
+      sql: `${detection.insertReferenceRecordsQuery(db)}\n${JSON.stringify(recordRow)}`,
+    },
+    {
+      name: 'put reference load (INSERT … FORMAT JSONEachRow + one row)',
+      sql: `${detection.insertReferenceLoadQuery(db)}\n${JSON.stringify(loadRow)}`,
+    },
+    { name: 'max reference version', sql: detection.selectMaxReferenceVersion(db, tenant) },
+    { name: 'reference version as of', sql: detection.selectReferenceVersionAsOf(db, tenant, 1) },
+    { name: 'reference records as of', sql: detection.selectReferenceRecordsAsOf(db, tenant, 1) },
+    { name: 'reference versions', sql: detection.selectReferenceVersions(db) },
+    { name: 'reference loads', sql: detection.selectReferenceLoads(db, tenant) },
+    {
+      name: 'upsert alerts (INSERT … FORMAT JSONEachRow + one row)',
+      sql: `${detection.insertAlertsQuery(db)}\n${JSON.stringify(alertRow)}`,
+    },
+    {
+      name: 'stored alert rows',
+      sql: detection.selectAlertRows(db, new Map([[tenant, [alertRow.alert_id, 'b'.repeat(64)]]])),
+    },
+    { name: 'alert', sql: detection.selectAlert(db, tenant, alertRow.alert_id) },
+    { name: 'alert page, every filter', sql: detection.selectAlertPage(db, filter) },
+    { name: 'alert page, tenant only', sql: detection.selectAlertPage(db, { tenant, limit: 10 }) },
+  ];
 }

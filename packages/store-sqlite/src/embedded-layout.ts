@@ -8,12 +8,23 @@ import { join } from 'node:path';
 /** The ledger database inside a data directory. */
 export const LEDGER_FILE = 'ledger.sqlite';
 
+/**
+ * The detection database (reference data, alerts, detector cursors) inside a data directory: a
+ * file of its own, so the ledger file stays append-only.
+ */
+export const DETECTION_FILE = 'detection.sqlite';
+
 /** The collector's ingest keys inside a data directory. */
 export const KEYS_FILE = 'ingest-keys.json';
 
 /** Path of the ledger database of data directory `dir`. */
 export function ledgerFileIn(dir: string): string {
   return join(dir, LEDGER_FILE);
+}
+
+/** Path of the detection database of data directory `dir`. */
+export function detectionFileIn(dir: string): string {
+  return join(dir, DETECTION_FILE);
 }
 
 /** Path of the ingest key file of data directory `dir`. */

@@ -1,0 +1,15 @@
+import { CREATE_DETECTION_TABLES } from './detection-statements.js';
+import type { Migration } from './migrations.js';
+
+/**
+ * The detection database's own versioned schema changes (its own `schema_migrations` table, in
+ * its own file), applied like the ledger's: in order, each once, each in one transaction. Never
+ * edit a released migration: add a new one.
+ */
+export const DETECTION_MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'detection: reference_loads, reference_records, alerts, detector_cursors',
+    statements: CREATE_DETECTION_TABLES,
+  },
+];
