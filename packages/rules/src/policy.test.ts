@@ -31,6 +31,8 @@ describe('parsePolicy', () => {
       pairCap: 1000,
     });
     expect(DEFAULT_POLICY.businessHours.sat).toEqual([]);
+    expect(DEFAULT_POLICY.breakTheGlass.reviewExplained).toBe(false);
+    expect(DEFAULT_POLICY.bulkRead.recordCount).toBe(500);
     expect(DEFAULT_POLICY.businessHours.mon).toEqual([{ startMinute: 420, endMinute: 1140, crossesMidnight: false }]);
   });
 
@@ -90,11 +92,13 @@ describe('parsePolicy', () => {
   });
 
   it('checks cross-field rules: shift names and window hops', () => {
-    const problems = problemsOf({ roleShifts: { nurse: 'night' }, window: { minutes: 1, hops: 7 } });
+    const problems = problemsOf({ roleShifts: { nurse: 'graveyard' }, window: { minutes: 1, hops: 7 } });
     expect(problems).toEqual([
       'window.hops: must divide the window length in ms',
-      'roleShifts.nurse: unknown shift "night"',
+      'roleShifts.nurse: unknown shift "graveyard"',
     ]);
+    // The default shifts can be named without defining them.
+    expect(parsePolicy({ roleShifts: { nurse: 'night' } }).roleShifts).toEqual({ nurse: 'night' });
   });
 
   it('rejects text that is not JSON, keeping the parse error as cause', () => {
@@ -106,6 +110,37 @@ describe('parsePolicy', () => {
     const policy = parsePolicy({});
     expect(Object.isFrozen(policy.bulkRead)).toBe(true);
     expect(Object.isFrozen(policy.businessHours.mon)).toBe(true);
+  });
+});
+
+describe('default shifts', () => {
+  const range = (startMinute: number, endMinute: number) => [
+    { startMinute, endMinute, crossesMidnight: endMinute <= startMinute },
+  ];
+
+  it('cover a day, evening and night roster every day of the week', () => {
+    expect(Object.keys(DEFAULT_POLICY.shifts).sort()).toEqual(['day', 'evening', 'night']);
+    for (const day of ['mon', 'sat', 'sun'] as const) {
+      expect(DEFAULT_POLICY.shifts['day']?.[day]).toEqual(range(7 * 60, 15 * 60));
+      expect(DEFAULT_POLICY.shifts['evening']?.[day]).toEqual(range(15 * 60, 23 * 60));
+      expect(DEFAULT_POLICY.shifts['night']?.[day]).toEqual(range(23 * 60, 7 * 60));
+    }
+    expect(shiftOf(DEFAULT_POLICY, { role: 'nurse', department: 'ed', shift: 'night' })).toBe(
+      DEFAULT_POLICY.shifts['night'],
+    );
+  });
+
+  it('leave office and unknown shifts to business hours', () => {
+    expect(shiftOf(DEFAULT_POLICY, { role: 'billing', department: 'billing', shift: 'office' })).toBeUndefined();
+    expect(shiftOf(DEFAULT_POLICY, { role: 'billing', department: 'billing', shift: 'swing' })).toBeUndefined();
+  });
+
+  it("are kept beside a tenant's own shifts, which may redefine one by name", () => {
+    const policy = parsePolicy({ shifts: { night: { mon: ['22:00-06:00'] }, icu: { sun: ['07:00-19:00'] } } });
+    expect(Object.keys(policy.shifts).sort()).toEqual(['day', 'evening', 'icu', 'night']);
+    expect(policy.shifts['night']?.mon).toEqual(range(22 * 60, 6 * 60));
+    expect(policy.shifts['night']?.tue).toEqual([]);
+    expect(policy.shifts['day']).toEqual(DEFAULT_POLICY.shifts['day']);
   });
 });
 

@@ -131,6 +131,13 @@ const ruleSections = {
     {
       /** Reasons shorter than this (after trimming) are treated as missing. */
       minReasonLength: nonNegInt.default(10),
+      /**
+       * Also review a use that is explained: a reason was given and the user or their department
+       * had a current treatment relationship with the patient. Off by default: in an ED such uses
+       * are routine (a restricted record opened for the patient in front of the clinician) and
+       * would bury the misuse; on, every use is reviewed.
+       */
+      reviewExplained: z.boolean().default(false),
     },
   ),
   peerDeviation: ruleSchema(
@@ -154,6 +161,28 @@ const DEFAULT_BUSINESS_HOURS = {
   fri: ['07:00-19:00'],
 };
 
+const EVERY_DAY = (range: string) => ({
+  mon: [range],
+  tue: [range],
+  wed: [range],
+  thu: [range],
+  fri: [range],
+  sat: [range],
+  sun: [range],
+});
+
+/**
+ * Named shifts every policy has, covering the usual hospital roster (8-hour shifts around the
+ * clock, every day), so that workforce records naming one need no policy file. A tenant's own
+ * `shifts` are added to these and may redefine them by name. Members with another shift (e.g.
+ * `office`) or none work business hours.
+ */
+export const DEFAULT_SHIFTS: Readonly<Record<'day' | 'evening' | 'night', WeeklyHours>> = {
+  day: WeeklyHoursSchema.parse(EVERY_DAY('07:00-15:00')),
+  evening: WeeklyHoursSchema.parse(EVERY_DAY('15:00-23:00')),
+  night: WeeklyHoursSchema.parse(EVERY_DAY('23:00-07:00')),
+};
+
 const name = z.string().min(1);
 const MINUTE_MS = 60_000;
 
@@ -163,8 +192,14 @@ export const PolicySchema = z
     tenant: name.optional(),
     timeZone: TimeZoneSchema.default('America/New_York'),
     businessHours: WeeklyHoursSchema.prefault(DEFAULT_BUSINESS_HOURS),
-    /** Named shifts; a workforce member's `shift`, or a role or department override, names one. */
-    shifts: z.record(name, WeeklyHoursSchema).default({}),
+    /**
+     * Named shifts, added to {@link DEFAULT_SHIFTS} (a name here redefines a default one); a
+     * workforce member's `shift`, or a role or department override, names one.
+     */
+    shifts: z
+      .record(name, WeeklyHoursSchema)
+      .default({})
+      .transform((own): Record<string, WeeklyHours> => ({ ...DEFAULT_SHIFTS, ...own })),
     /** Shift by role, for members without a shift of their own. */
     roleShifts: z.record(name, name).default({}),
     /** Shift by department; wins over the role's. */
@@ -246,7 +281,10 @@ export function parsePolicy(input: unknown): Policy {
   return deepFreeze(parsed.data);
 }
 
-/** The policy of a tenant that wrote none: weekdays 07:00–19:00 in America/New_York, every rule on. */
+/**
+ * The policy of a tenant that wrote none: business hours weekdays 07:00–19:00 in
+ * America/New_York, the day, evening and night shifts of {@link DEFAULT_SHIFTS}, every rule on.
+ */
 export const DEFAULT_POLICY: Policy = parsePolicy({});
 
 /** What {@link shiftOf} needs to know about a workforce member. */

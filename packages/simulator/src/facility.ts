@@ -3,7 +3,9 @@ import { createLocalCalendar, type LocalCalendar } from './local-time.js';
 import { createPatients, createWorkforce } from './population.js';
 import { PROFILES, type FacilityProfile, type ProfileName } from './profiles.js';
 import { createRandom, deriveSeed } from './random.js';
-import type { DayPlan, Department, Patient, WorkforceMember } from './reference-data.js';
+import { MAX_STAY_DAYS } from './hospital-plan.js';
+import { ACCESS_TAIL_MS } from './relationship-builder.js';
+import type { DayPlan, Department, Patient, TreatmentRelationship, WorkforceMember } from './reference-data.js';
 import { createRoster, type Roster } from './roster.js';
 
 /** Options of {@link createFacility}. */
@@ -80,4 +82,23 @@ export function createFacility(options: FacilityOptions): Facility {
     dayOf: (at) => calendar.dayOf(at),
     planDay: (day) => planDay({ seed: options.seed, day, profile, calendar, roster, patients: living }),
   };
+}
+
+/**
+ * How many days before a day D the plans can hold relationships still valid on D: an ED visit
+ * late on its day, an admission from it of the longest stay, then the access tail after
+ * discharge, plus a day of margin.
+ */
+export const RELATIONSHIP_LOOKBACK_DAYS = 1 + MAX_STAY_DAYS + ACCESS_TAIL_MS / 86_400_000 + 1;
+
+/**
+ * The treatment relationships of the planned local days `fromDay` through `toDay` (inclusive),
+ * e.g. the reference data a detector needs for traffic from day S to day E:
+ * `relationshipsForDays(f, S - RELATIONSHIP_LOOKBACK_DAYS, E + 1)` (the day after E for
+ * pre-charting windows that open the evening before).
+ */
+export function relationshipsForDays(facility: Facility, fromDay: number, toDay: number): TreatmentRelationship[] {
+  const out: TreatmentRelationship[] = [];
+  for (let day = fromDay; day <= toDay; day++) out.push(...facility.planDay(day).relationships);
+  return out;
 }

@@ -5,3 +5,4 @@ export { PROFILES, type FacilityProfile, type ProfileName, type StaffGroup } fro
 export { createRandom, deriveSeed, type Random } from './random.js';
 export type { Roster, ShiftInstance } from './roster.js';
 export { PLAN_HORIZON_DAYS } from './day-planner.js';
+export { EXPECTED_RULES } from './scenarios.js';

@@ -28,7 +28,11 @@ export function planOutpatientDay(ctx: PlanContext, patients: readonly Patient[]
       let slot = from;
       while (slot < until) {
         const minutes = random.pick([15, 15, 20, 30]);
-        if (!random.chance(0.08)) outpatientVisit(ctx, member, random.pick(patients), slot, minutes);
+        if (!random.chance(0.08)) {
+          const patient = random.pick(patients);
+          // A physician does not book themselves: the slot stays empty.
+          if (patient.workforceUserId !== member.userId) outpatientVisit(ctx, member, patient, slot, minutes);
+        }
         slot += minutes * MINUTE_MS;
       }
     }

@@ -57,10 +57,28 @@ export function createWorkforce(options: {
   return members;
 }
 
+/** Staff households every facility has at least, however small: the family scenario needs some. */
+const MIN_STAFF_HOUSEHOLDS = 2;
+/** VIP patients every facility has at least (a local celebrity turns up even in a small practice). */
+const MIN_VIPS = 2;
+/** Share of active staff with another household on their street, in the facility's patients (at least two). */
+const NEIGHBOUR_SHARE = 0.4;
+const MIN_NEIGHBOUR_HOUSEHOLDS = 2;
+
+/** Another house on the same street (same postal code, another house number). */
+function neighbourAddress(home: Address, random: Random): Address {
+  const space = home.line.indexOf(' ');
+  const number = Number(home.line.slice(0, space));
+  let other = random.between(1, 1999);
+  if (other === number) other = (other % 1999) + 1;
+  return { ...home, line: `${other} ${home.line.slice(space + 1)}` };
+}
+
 /**
  * Patients in households (shared address, mostly a shared family name). About a third of the
- * staff are patients of their own facility, with their households, so that family, coworker and
- * neighbour scenarios have real reference data to point at.
+ * staff (at least {@link MIN_STAFF_HOUSEHOLDS}) are patients of their own facility, each with at
+ * least one relative of the same family name, and many staff have a patient household on their
+ * street, so that family, coworker and neighbour scenarios have real reference data to point at.
  */
 export function createPatients(options: {
   profile: FacilityProfile;
@@ -94,21 +112,44 @@ export function createPatients(options: {
     else if (random.chance(0.01)) patient.deceasedAt = asOf - Math.floor(random.next() * 3 * YEAR_MS) - 86_400_000;
     patients.push(patient);
   };
-  const relatives = (household: string, familyName: string, home: Address): void => {
+  const relatives = (household: string, familyName: string, home: Address): number => {
     const adults = random.chance(0.6) ? 1 : 0;
     const children = random.chance(0.4) ? random.between(1, 3) : 0;
+    let sameName = children;
     for (let i = 0; i < adults; i++) {
-      person(household, random.chance(0.85) ? familyName : random.pick(FAMILY_NAMES), home, 20, 85);
+      const shared = random.chance(0.85);
+      if (shared) sameName += 1;
+      person(household, shared ? familyName : random.pick(FAMILY_NAMES), home, 20, 85);
     }
     for (let i = 0; i < children; i++) person(household, familyName, home, 0, 18);
+    return sameName;
   };
 
-  for (const member of workforce) {
-    if (member.status !== 'active' || !random.chance(0.35) || patients.length >= profile.patients) continue;
-    const household = `H${++households}`;
-    person(household, member.familyName, member.address, 0, 0, member);
-    relatives(household, member.familyName, member.address);
-  }
+  const active = workforce.filter((m) => m.status === 'active');
+  let staffHouseholds = 0;
+  let neighbourHouseholds = 0;
+  active.forEach((member, i) => {
+    if (patients.length >= profile.patients) return;
+    const drawn = random.chance(0.35);
+    const owed = MIN_STAFF_HOUSEHOLDS - staffHouseholds >= active.length - i;
+    if (drawn || owed) {
+      staffHouseholds += 1;
+      const household = `H${++households}`;
+      person(household, member.familyName, member.address, 0, 0, member);
+      if (relatives(household, member.familyName, member.address) === 0) {
+        person(household, member.familyName, member.address, 0, 18);
+      }
+    }
+    const near = random.chance(NEIGHBOUR_SHARE);
+    if (near || MIN_NEIGHBOUR_HOUSEHOLDS - neighbourHouseholds >= active.length - i) {
+      neighbourHouseholds += 1;
+      const household = `H${++households}`;
+      const home = neighbourAddress(member.address, random);
+      const familyName = random.pick(FAMILY_NAMES);
+      person(household, familyName, home, 18, 95);
+      relatives(household, familyName, home);
+    }
+  });
   while (patients.length < profile.patients) {
     const household = `H${++households}`;
     const familyName = random.pick(FAMILY_NAMES);
@@ -116,5 +157,11 @@ export function createPatients(options: {
     person(household, familyName, home, 18, 95);
     relatives(household, familyName, home);
   }
-  return patients.slice(0, profile.patients);
+  const out = patients.slice(0, profile.patients);
+  const candidates = out.filter((p) => !p.vip && p.workforceUserId === undefined && p.deceasedAt === undefined);
+  for (let vips = out.filter((p) => p.vip).length; vips < MIN_VIPS && candidates.length > 0; vips++) {
+    const [chosen] = candidates.splice(random.int(candidates.length), 1);
+    if (chosen) Object.assign(chosen, { vip: true, restricted: true });
+  }
+  return out;
 }

@@ -101,8 +101,38 @@ export interface TreatmentRelationship {
   accessTo: number;
 }
 
-/** Why a planned access happens; a later snooping generator adds its own labels. */
-export type AccessBasis = { kind: 'relationship'; relationshipId: string } | { kind: 'login' };
+/** The kinds of snooping the scenario injector plants in benign traffic (see scenarios.ts). */
+export const SCENARIO_CLASSES = [
+  'family',
+  'coworker',
+  'neighbour',
+  'vip',
+  'self-access',
+  'after-hours',
+  'bulk-export',
+  'terminated-user',
+  'deceased-patient',
+  'break-the-glass-misuse',
+] as const;
+export type ScenarioClass = (typeof SCENARIO_CLASSES)[number];
+
+/** Why an access of ordinary work happens: an encounter's relationship, or a shift's sign-in. */
+export type BenignBasis = { kind: 'relationship'; relationshipId: string } | { kind: 'login' };
+
+/**
+ * An access planted by a snooping scenario. `expectedRules` are the detection rule ids (the
+ * rules package's RULE_IDS; the simulator does not import it) of which one must catch it.
+ */
+export interface ScenarioBasis {
+  kind: 'scenario';
+  scenario: ScenarioClass;
+  /** Shared by every access of one scenario instance. */
+  scenarioId: string;
+  expectedRules: readonly string[];
+}
+
+/** Why a planned access happens. */
+export type AccessBasis = BenignBasis | ScenarioBasis;
 
 /** One access a user will make, before it becomes an event. */
 export interface PlannedAccess {
@@ -117,6 +147,8 @@ export interface PlannedAccess {
   purposeOfUse?: string;
   reason?: string;
   recordCount?: number;
+  /** Where the access was made, when not at the user's usual workstation (e.g. a remote session). */
+  workstation?: string;
   basis: AccessBasis;
 }
 

@@ -92,7 +92,10 @@ export function openRelationship(
       let member = current.get(key);
       if (!member || !ctx.roster.isOnDuty(member, at)) {
         if (details.sticky) return undefined;
-        const onDuty = ctx.roster.onDuty(department, role, at);
+        let onDuty = ctx.roster.onDuty(department, role, at);
+        // Staff who are patients are treated by colleagues, never put on their own care team.
+        const self = options.patient.workforceUserId;
+        if (self !== undefined) onDuty = onDuty.filter((m) => m.userId !== self);
         if (onDuty.length === 0) return undefined;
         member = ctx.random.pick(onDuty);
         current.set(key, member);
@@ -119,6 +122,9 @@ export function openRelationship(
       return member;
     },
     assign(member) {
+      if (member.userId === options.patient.workforceUserId) {
+        throw new Error(`relationship ${id}: a member cannot be on their own care team`);
+      }
       current.set(`${member.department}/${member.role}`, member);
     },
     newResourceId(resourceType) {

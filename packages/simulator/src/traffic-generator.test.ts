@@ -131,6 +131,28 @@ describe('traffic generator', () => {
     }
   });
 
+  it('never plans a staff member onto their own care team or into their own record', () => {
+    // Seed 42 planned one such access in its first week before planners excluded the patient themself.
+    const facility = createFacility({ profile: 'hospital', seed: 42 });
+    const staffPatients = new Map(facility.patients.filter((p) => p.workforceUserId).map((p) => [p.id, p]));
+    expect(staffPatients.size).toBeGreaterThan(50);
+    let staffAccesses = 0;
+    for (let day = facility.dayOf(MARCH_3_2025); day < facility.dayOf(MARCH_3_2025) + 14; day++) {
+      const plan = facility.planDay(day);
+      for (const r of plan.relationships) {
+        const self = staffPatients.get(r.patientId)?.workforceUserId;
+        if (self !== undefined) expect(r.careTeam).not.toContain(self);
+      }
+      for (const a of plan.accesses) {
+        const patient = staffPatients.get(a.patientId ?? '');
+        if (patient === undefined) continue;
+        staffAccesses += 1;
+        expect(a.userId, JSON.stringify(a)).not.toBe(patient.workforceUserId);
+      }
+    }
+    expect(staffAccesses, 'staff are treated, by colleagues').toBeGreaterThan(100);
+  });
+
   it('keeps memory bounded over a million events', () => {
     setFlagsFromString('--expose-gc');
     const gc = runInNewContext('gc') as () => void;

@@ -2,7 +2,8 @@ import type { Action } from '@phi-audit/schema';
 import { createAccessQueue } from './access-queue.js';
 import { PLAN_HORIZON_DAYS } from './day-planner.js';
 import type { Facility } from './facility.js';
-import type { AccessBasis, PlannedAccess } from './reference-data.js';
+import type { BenignBasis, PlannedAccess, ScenarioClass } from './reference-data.js';
+import { createScenarioPlanner } from './scenarios.js';
 
 /**
  * What an EHR posts to `POST /v1/events` for one access (tenant and source come from the
@@ -23,8 +24,13 @@ export interface SimEventBody {
   recordCount?: number;
 }
 
-/** Ground truth for measuring a detector; the snooping scenarios will add their own kinds. */
-export type EventLabel = { kind: 'benign'; basis: AccessBasis };
+/**
+ * Ground truth for measuring a detector: ordinary work, or an access planted by a snooping
+ * scenario with the rule ids of which one must catch it.
+ */
+export type EventLabel =
+  | { kind: 'benign'; basis: BenignBasis }
+  | { kind: 'scenario'; scenario: ScenarioClass; scenarioId: string; expectedRules: readonly string[] };
 
 /** One simulated event: the body to post, the tenant whose key posts it, and why it happened. */
 export interface SimEvent {
@@ -42,6 +48,11 @@ export interface TrafficGeneratorOptions {
   start: number;
   /** Prefix of the event ids (`<runId>-<n>`); give each run its own. Default `sim<seed>`. */
   runId?: string;
+  /**
+   * Plant labelled snooping scenarios (scenarios.ts) among the benign events, about `perDay`
+   * instances per local day from the day of `start` on. Default: none.
+   */
+  scenarios?: { perDay: number };
 }
 
 /** An endless stream of events in non-decreasing time; simulated time runs as fast as it is read. */
@@ -65,12 +76,26 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions): Traffi
   // Stays and billing that began up to two weeks before `start` still produce accesses after it.
   let nextDay = facility.dayOf(start) - PLAN_HORIZON_DAYS;
   let count = 0;
+  const firstDay = facility.dayOf(start);
+  const scenarios =
+    options.scenarios === undefined || options.scenarios.perDay <= 0
+      ? undefined
+      : createScenarioPlanner({ facility, perDay: options.scenarios.perDay, firstDay });
+  // With scenarios a day is released only once the next one is planned too: a scenario must know
+  // tomorrow's encounters, whose pre-charting window already opens today.
+  const lookahead = scenarios === undefined ? 0 : 1;
 
   const fill = (): PlannedAccess => {
     for (;;) {
       const head = queue.peek();
-      if (head !== undefined && head.at < facility.calendar.dayStart(nextDay)) return head;
-      for (const access of facility.planDay(nextDay).accesses) if (access.at >= start) queue.push(access);
+      if (head !== undefined && head.at < facility.calendar.dayStart(nextDay - lookahead)) return head;
+      const plan = facility.planDay(nextDay);
+      for (const access of plan.accesses) if (access.at >= start) queue.push(access);
+      if (scenarios !== undefined) {
+        scenarios.learn(plan.relationships);
+        const day = nextDay - lookahead;
+        if (day >= firstDay) for (const access of scenarios.planDay(day)) if (access.at >= start) queue.push(access);
+      }
       nextDay += 1;
     }
   };
@@ -87,7 +112,7 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions): Traffi
         name: member.displayName,
         role: member.role,
         department: member.department,
-        workstation: member.workstation,
+        workstation: access.workstation ?? member.workstation,
       },
       ...(access.patientId === undefined ? {} : { patient: { id: access.patientId } }),
       action: access.action,
@@ -100,7 +125,17 @@ export function createTrafficGenerator(options: TrafficGeneratorOptions): Traffi
     if (access.purposeOfUse !== undefined) body.purposeOfUse = access.purposeOfUse;
     if (access.reason !== undefined) body.reason = access.reason;
     if (access.recordCount !== undefined) body.recordCount = access.recordCount;
-    return { tenant: facility.tenant, at: access.at, body, label: { kind: 'benign', basis: access.basis } };
+    const { basis } = access;
+    const label: EventLabel =
+      basis.kind === 'scenario'
+        ? {
+            kind: 'scenario',
+            scenario: basis.scenario,
+            scenarioId: basis.scenarioId,
+            expectedRules: basis.expectedRules,
+          }
+        : { kind: 'benign', basis };
+    return { tenant: facility.tenant, at: access.at, body, label };
   };
 
   return {

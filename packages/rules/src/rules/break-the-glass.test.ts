@@ -38,8 +38,17 @@ function run(patient: string, over: Partial<AccessEvent> = {}, policy: PolicyInp
 }
 
 describe('break-the-glass', () => {
-  it('queues every break-the-glass access, saying a reason was given without copying it', () => {
-    const [a, ...rest] = run('p1');
+  it('by default does not queue an explained use: a reason given and a current relationship', () => {
+    expect(run('p1')).toEqual([]);
+    expect(run('p1', { outcome: 'failure' })).toEqual([]);
+    // Either missing still fires: no relationship, or no real reason.
+    expect(run('p1', { occurredAt: T0 + HOUR })).toHaveLength(1);
+    expect(run('p1', { reason: 'ok' })).toHaveLength(1);
+    expect(run('p1', { reason: undefined })).toHaveLength(1);
+  });
+
+  it('with reviewExplained queues every use, saying a reason was given without copying it', () => {
+    const [a, ...rest] = run('p1', {}, { breakTheGlass: { reviewExplained: true } });
     expect(rest).toEqual([]);
     expect(a).toMatchObject({
       ruleId: 'break-the-glass',
@@ -75,7 +84,9 @@ describe('break-the-glass', () => {
   });
 
   it('reviews a failed attempt too', () => {
-    expect(run('p1', { outcome: 'failure' })[0]!.explanation).toMatch(/^Dr. Dana Doc tried to use break-the-glass/);
+    expect(run('p1', { outcome: 'failure', occurredAt: T0 + HOUR })[0]!.explanation).toMatch(
+      /^Dr. Dana Doc tried to use break-the-glass/,
+    );
   });
 
   it('does not fire on an ordinary view, even of a VIP without a relationship', () => {
@@ -84,10 +95,12 @@ describe('break-the-glass', () => {
   });
 
   it('takes severity and risk from the policy section, and can be disabled', () => {
-    expect(run('p1', {}, { breakTheGlass: { severity: 'high', riskScore: 30 } })[0]).toMatchObject({
+    expect(
+      run('p1', {}, { breakTheGlass: { severity: 'high', riskScore: 30, reviewExplained: true } })[0],
+    ).toMatchObject({
       severity: 'high',
       riskScore: 30,
     });
-    expect(run('p1', {}, { breakTheGlass: { enabled: false } })).toEqual([]);
+    expect(run('p1', { occurredAt: T0 + HOUR }, { breakTheGlass: { enabled: false } })).toEqual([]);
   });
 });

@@ -22,6 +22,8 @@ export interface BreakTheGlassPolicy {
     readonly riskScore: number;
     readonly exemptRoles: readonly string[];
     readonly minReasonLength: number;
+    /** Review uses with a reason and a current relationship too (absent = false). */
+    readonly reviewExplained?: boolean;
   };
 }
 
@@ -31,12 +33,14 @@ export const BREAK_THE_GLASS_RULE_ID = 'break-the-glass';
 export const BREAK_THE_GLASS_RISK = { noRelationship: 20, flaggedPatient: 20, noReason: 10 } as const;
 
 /**
- * Queues every break-the-glass access (failed attempts too) for review. The reason is free text
- * and never copied: the explanation only says whether one was given (at least
- * `minReasonLength` characters after trimming). Risk and severity go up when neither the user
- * nor their department had a treatment relationship with the patient at the time, and when the
- * patient is VIP or confidential; risk also goes up when no reason was given. A relationship
- * never suppresses the review: emergency access is reviewed whatever explains it.
+ * Queues break-the-glass accesses (failed attempts too) for review. The reason is free text and
+ * never copied: the explanation only says whether one was given (at least `minReasonLength`
+ * characters after trimming). A use that explains itself — a reason given, and the user or their
+ * department with a treatment relationship with the patient at the time — is the routine
+ * emergency case and is not queued unless the policy sets `reviewExplained`; misuse (no
+ * relationship, or no real reason) always is. Risk and severity go up when there was no
+ * relationship and when the patient is VIP or confidential; risk also goes up when no reason
+ * was given.
  */
 export const breakTheGlassRule: Rule<BreakTheGlassPolicy, BreakTheGlassReference> = {
   id: BREAK_THE_GLASS_RULE_ID,
@@ -55,6 +59,7 @@ export const breakTheGlassRule: Rule<BreakTheGlassPolicy, BreakTheGlassReference
     const reasonGiven = (event.reason?.trim().length ?? 0) >= Math.max(1, section.minReasonLength);
     facts.push(reasonGiven ? 'a reason was given' : 'no reason was given');
     const found = findTreatmentRelationship(reference, event, patientId);
+    if (found !== undefined && reasonGiven && section.reviewExplained !== true) return NO_FINDINGS;
     if (found === undefined) {
       facts.push('neither they nor their department had a treatment relationship with the patient at the time');
       severity = raiseSeverity(severity);

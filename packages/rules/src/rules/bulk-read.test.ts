@@ -74,6 +74,41 @@ describe('bulk-read', () => {
     expect(run([...base, ['p0', T0 + 9 * MIN], eleventh])).toEqual([]); // 7 minutes late
   });
 
+  it('fires on one export or query returning at least bulkRead.recordCount rows', () => {
+    const rows = { ...policy, bulkRead: { ...policy.bulkRead, recordCount: 500 } };
+    const one = (
+      action: AccessEvent['action'],
+      recordCount: number | undefined,
+      p: EnginePolicy & BulkReadPolicy = rows,
+    ): Alert[] => {
+      const d = createDetector({ rules: [bulkReadRule], policyFor: () => p, referenceFor: () => undefined });
+      return d.process({
+        eventId: 'x1',
+        tenant: 't',
+        occurredAt: T0,
+        receivedAt: T0,
+        source: { system: 'epic' },
+        actor: { userId: 'clerk' },
+        patient: { id: 'p1' },
+        action,
+        resource: { type: 'List' },
+        outcome: 'success',
+        ...(recordCount === undefined ? {} : { recordCount }),
+      });
+    };
+    const [a, ...rest] = one('export', 2_000);
+    expect(rest).toEqual([]);
+    expect(a).toMatchObject({ ruleId: 'bulk-read', userId: 'clerk', severity: 'high' });
+    expect(a!.patientId).toBeUndefined();
+    expect(a!.explanation).toBe('User clerk exported 2000 records in one export (the policy allows fewer than 500).');
+    expect(one('query', 500)).toHaveLength(1);
+    // Near misses: one row fewer, a view that reports a count, no count, no row limit in the policy.
+    expect(one('export', 499)).toEqual([]);
+    expect(one('view', 5_000)).toEqual([]);
+    expect(one('export', undefined)).toEqual([]);
+    expect(one('export', 5_000, policy)).toEqual([]);
+  });
+
   it('refuses a policy whose distinct cap cannot exceed the threshold', () => {
     expect(() => run(distinct(1), { ...policy, window: { ...policy.window, distinctCap: 10 } })).toThrow(RangeError);
   });

@@ -3,14 +3,19 @@ import { NO_FINDINGS } from '../engine.js';
 
 export interface BulkReadPolicy {
   readonly window: { readonly windowMs: number; readonly distinctCap: number };
-  /** Fires when a user touches more than `maxDistinctPatients` distinct patients in one window. */
-  readonly bulkRead: { readonly enabled: boolean; readonly maxDistinctPatients: number };
+  /**
+   * Fires when a user touches more than `maxDistinctPatients` distinct patients in one window, or
+   * when one export or query returns at least `recordCount` rows (absent: never).
+   */
+  readonly bulkRead: { readonly enabled: boolean; readonly maxDistinctPatients: number; readonly recordCount?: number };
 }
 
 export const BULK_READ_RULE_ID = 'bulk-read';
 
 /**
- * Distinct patients per user per event-time window above a threshold. One alert per user and
+ * Distinct patients per user per event-time window above a threshold, or one export or query
+ * whose `recordCount` reaches `bulkRead.recordCount` (a patient list pulled in one go touches
+ * thousands of records through one event). One alert per user and
  * day (no patient): every event past the threshold in that window joins it as evidence. The
  * window's distinct set is capped at `window.distinctCap`, which must exceed the threshold;
  * a policy where it does not can never fire, so that is treated as a configuration error.
@@ -24,6 +29,22 @@ export const bulkReadRule: Rule<BulkReadPolicy, unknown> = {
       throw new RangeError(
         `window.distinctCap (${policy.window.distinctCap}) must exceed bulkRead.maxDistinctPatients (${max})`,
       );
+    }
+    const rows = event.recordCount;
+    const rowLimit = policy.bulkRead.recordCount;
+    if (
+      rows !== undefined &&
+      rowLimit !== undefined &&
+      rows >= rowLimit &&
+      (event.action === 'export' || event.action === 'query')
+    ) {
+      return [
+        {
+          severity: 'high',
+          riskScore: 70,
+          explanation: `User ${event.actor.userId} ${event.action === 'export' ? 'exported' : 'queried'} ${rows} records in one ${event.action} (the policy allows fewer than ${rowLimit}).`,
+        },
+      ];
     }
     if (window.late || event.patient === undefined || window.windowDistinct <= max) return NO_FINDINGS;
     const minutes = Math.round(policy.window.windowMs / 60_000);
