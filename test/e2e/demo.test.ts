@@ -27,6 +27,21 @@ describe('phi-audit demo against a running cluster stack', () => {
     expect(run.output).toMatch(/demo clinic: sent \d+, accepted \d+/); // progress lines, counts only
     expect(run.output).not.toMatch(/MRN\d/); // no patient ids in the output
 
+    // The facility's reference data went in first, through the collector into ClickHouse.
+    const reference = (await (
+      await fetch(`${stack.collectorUrl}/v1/reference`, { headers: { authorization: `Bearer ${key}` } })
+    ).json()) as { tenant: string; version: number; loads: { kind: string; count: number }[] };
+    expect(reference.tenant).toBe('demo-clinic');
+    expect(reference.loads.slice(0, 3).map((l) => [l.kind, l.count > 0])).toEqual([
+      ['workforce', true],
+      ['patients', true],
+      ['relationships', true],
+    ]);
+    expect(reference.version).toBe(reference.loads.length);
+    const referenceLine = /reference data: (\d+) records in (\d+) loads/.exec(run.output);
+    expect(Number(referenceLine?.[2])).toBe(reference.loads.length);
+    expect(Number(referenceLine?.[1])).toBe(reference.loads.reduce((n, l) => n + l.count, 0));
+
     await waitFor(
       `${accepted} ledger rows`,
       async () => (await countRows(stack.clickhouseUrl, stack.database)) >= accepted!,
@@ -68,8 +83,9 @@ describe('phi-audit demo against a running cluster stack', () => {
       '30',
     ]);
     expect(run.code).not.toBe(0);
-    expect(run.output).toMatch(/401 INGEST_UNAUTHORIZED: unknown or revoked ingest key/);
-    expect(run.output.match(/INGEST_UNAUTHORIZED/g)).toHaveLength(1); // said once, no retry loop
+    // The reference data goes first, so the reference API is the one refusing the key.
+    expect(run.output).toMatch(/401 REFERENCE_UNAUTHORIZED: unknown or revoked ingest key/);
+    expect(run.output.match(/_UNAUTHORIZED/g)).toHaveLength(1); // said once, no retry loop
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 });

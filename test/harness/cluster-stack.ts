@@ -28,6 +28,10 @@ export interface ClusterStack {
   collector: CliProcess;
   writer: CliProcess;
   startWriter(): Promise<CliProcess>;
+  /** `phi-audit detector` (group `detector-<suffix>`), when started with `detector: true`. */
+  detector: CliProcess | undefined;
+  /** Starts (another) `phi-audit detector`, with `extraEnv` on top of the stack's environment. */
+  startDetector(extraEnv?: Record<string, string>): Promise<CliProcess>;
   close(): Promise<void>;
 }
 
@@ -44,6 +48,8 @@ export async function startClusterStack(options: {
   name: string;
   tenants: readonly string[];
   partitions?: number;
+  /** Also run `phi-audit detector` (alerts into the stack's ClickHouse database). */
+  detector?: boolean;
 }): Promise<ClusterStack> {
   const suffix = `${options.name}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
   const database = `e2e_${suffix}`.replace(/[^a-zA-Z0-9_]/g, '_');
@@ -74,6 +80,9 @@ export async function startClusterStack(options: {
     CHECKPOINT_EXPORT_DIR: exportDir,
     CHECKPOINT_INTERVAL_SECONDS: '2',
     PHI_AUDIT_VERIFIER_KEYS: verifierKeyFile,
+    DETECTOR_GROUP_ID: `detector-${suffix}`,
+    DETECTOR_FLUSH_INTERVAL_MS: '500',
+    DETECTOR_REFERENCE_POLL_MS: '500',
   };
 
   const admin = createClient({ url: clickhouseUrl });
@@ -112,8 +121,13 @@ export async function startClusterStack(options: {
       stack.writer = startCli(['ledger-writer'], env);
       return stack.writer;
     },
+    detector: options.detector === true ? startCli(['detector'], env) : undefined,
+    async startDetector(extraEnv = {}) {
+      stack.detector = startCli(['detector'], { ...env, ...extraEnv });
+      return stack.detector;
+    },
     async close() {
-      await Promise.all([stack.collector.stop(), stack.writer.stop()]);
+      await Promise.all([stack.collector.stop(), stack.writer.stop(), stack.detector?.stop()]);
       const client = createClient({ url: clickhouseUrl });
       await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
       await client.close();

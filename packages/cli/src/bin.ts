@@ -2,10 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { registerCollectorCommand } from './commands/collector.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDetectorCommand } from './commands/detector.js';
 import { registerEvidenceCommand } from './commands/evidence.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerKeysCommand } from './commands/keys.js';
 import { registerLedgerWriterCommand } from './commands/ledger-writer.js';
 import { registerMigrateCommand } from './commands/migrate.js';
+import { registerPolicyCommand } from './commands/policy.js';
 import { registerServicesCommand } from './commands/services.js';
 import { registerSigningKeyCommand } from './commands/signing-key.js';
 import { registerStartCommand } from './commands/start.js';
@@ -22,12 +25,15 @@ registerServicesCommand(program);
 registerMigrateCommand(program);
 registerCollectorCommand(program);
 registerLedgerWriterCommand(program);
+registerDetectorCommand(program);
+registerPolicyCommand(program);
 registerKeysCommand(program);
 registerSigningKeyCommand(program);
 registerVerifyCommand(program);
 registerEvidenceCommand(program);
 registerVerifyEvidenceCommand(program);
 registerDemoCommand(program);
+registerImportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

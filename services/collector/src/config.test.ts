@@ -11,6 +11,24 @@ describe('parseCollectorConfig', () => {
     expect(Object.isFrozen(config) && Object.isFrozen(config.limits)).toBe(true);
   });
 
+  it('reads the optional ClickHouse settings of the reference-data store', () => {
+    expect(parseCollectorConfig({ KAFKA_BROKERS: 'a:9092' }).clickhouse).toBeUndefined();
+    const config = parseCollectorConfig({ KAFKA_BROKERS: 'a:9092', CLICKHOUSE_URL: 'http://w:secret@ch:8123' });
+    expect(config.clickhouse).toEqual({ url: 'http://w:secret@ch:8123', database: 'phi_audit' });
+    expect(() =>
+      parseCollectorConfig({
+        KAFKA_BROKERS: 'a:9092',
+        CLICKHOUSE_URL: 'ftp://w:secret@ch',
+        CLICKHOUSE_DATABASE: 'a-b',
+      }),
+    ).toThrow(/CLICKHOUSE_URL must be an http\(s\) URL[\s\S]*CLICKHOUSE_DATABASE must be an identifier/);
+    try {
+      parseCollectorConfig({ KAFKA_BROKERS: 'a:9092', CLICKHOUSE_URL: 'ftp://w:secret@ch' });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('secret');
+    }
+  });
+
   it('reports every problem at once', () => {
     let error: unknown;
     try {

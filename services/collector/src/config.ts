@@ -41,6 +41,18 @@ const EnvSchema = z.object({
   COLLECTOR_LINGER_MS: int(0, 1_000).default(2),
   COLLECTOR_RETRY_AFTER_SECONDS: int(1, 3_600).default(5),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * The detection store for reference data (same variables and rules as the ledger writer's).
+   * Optional: without it the reference API answers 503. Messages never echo it (it carries a password).
+   */
+  CLICKHOUSE_URL: z
+    .string()
+    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'CLICKHOUSE_URL must be an http(s) URL')
+    .optional(),
+  CLICKHOUSE_DATABASE: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'CLICKHOUSE_DATABASE must be an identifier (letters, digits, "_")')
+    .default('phi_audit'),
 });
 
 /** The collector's configuration, frozen. */
@@ -62,6 +74,8 @@ export interface CollectorConfig {
     readonly maxFutureMs: number;
   };
   readonly retryAfterSeconds: number;
+  /** ClickHouse holding reference data (CLICKHOUSE_URL, CLICKHOUSE_DATABASE); absent → reference API 503. Never log the URL. */
+  readonly clickhouse?: { readonly url: string; readonly database: string };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -99,6 +113,9 @@ export function parseCollectorConfig(env: Readonly<Record<string, string | undef
       maxFutureMs: e.COLLECTOR_MAX_CLOCK_SKEW_SECONDS * 1_000,
     }),
     retryAfterSeconds: e.COLLECTOR_RETRY_AFTER_SECONDS,
+    ...(e.CLICKHOUSE_URL !== undefined
+      ? { clickhouse: Object.freeze({ url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE }) }
+      : {}),
     logLevel: e.LOG_LEVEL,
   };
   return Object.freeze(config);

@@ -1,4 +1,6 @@
 import { createEventPublisher, ensureTopic } from '@phi-audit/bus-kafka';
+import { registerReferenceRoutes } from '@phi-audit/reference-api';
+import { createClickHouseDetectionStore } from '@phi-audit/store-clickhouse';
 import { buildCollectorApp } from './app.js';
 import { parseCollectorConfig } from './config.js';
 import { openIngestKeyStore } from './ingest-keys.js';
@@ -40,11 +42,23 @@ export async function main(
     lingerMs: config.kafka.lingerMs,
   });
   const app = buildCollectorApp({ config, logger, publisher, keys });
+  // Reference data goes to ClickHouse's detection tables (created by `phi-audit migrate`) when
+  // configured; without it the routes exist and answer 503, saying what to set.
+  const referenceStore =
+    config.clickhouse === undefined
+      ? undefined
+      : createClickHouseDetectionStore({ url: config.clickhouse.url, database: config.clickhouse.database, logger });
+  await registerReferenceRoutes(app, {
+    store: referenceStore,
+    authenticate: (bearer) => keys.authenticate(bearer),
+    notConfiguredHint: 'set CLICKHOUSE_URL (and CLICKHOUSE_DATABASE) for the collector in cluster mode',
+  });
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       await app.close();
+      await referenceStore?.close();
       await publisher.close();
       logger.info({}, 'collector stopped');
     })());
@@ -52,7 +66,13 @@ export async function main(
   try {
     const url = await app.listen({ host: config.http.host, port: config.http.port });
     logger.info(
-      { url, topic: config.kafka.topic, keysFile: config.keysFile, activeKeys: keys.size() },
+      {
+        url,
+        topic: config.kafka.topic,
+        keysFile: config.keysFile,
+        activeKeys: keys.size(),
+        referenceData: config.clickhouse === undefined ? 'off' : config.clickhouse.database,
+      },
       'collector listening',
     );
     if (options.handleSignals ?? true) {

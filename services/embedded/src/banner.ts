@@ -1,4 +1,5 @@
-import { KEYS_FILE, LEDGER_FILE } from '@phi-audit/store-sqlite';
+import { join } from 'node:path';
+import { DETECTION_FILE, KEYS_FILE, LEDGER_FILE } from '@phi-audit/store-sqlite';
 
 /** Where the checkpoint keys are and where checkpoints go, for the banner. */
 export interface CheckpointSetup {
@@ -81,6 +82,7 @@ export function firstRunBanner(options: {
     `  Data:    ${dataDir}  (ledger: ${LEDGER_FILE}, ingest keys: ${KEYS_FILE}; back this directory up)`,
     `  Ingest:  ${url}/v1/events   (health: ${url}/readyz, metrics: ${url}/metrics)`,
     `  Proofs:  ${url}/v1/ledger/logs   (logs, signed checkpoints, inclusion and consistency proofs)`,
+    `  Alerts:  ${DETECTION_FILE}, from the detection rules (policies: ${join(dataDir, 'policies')}/<tenant>.json)`,
     '',
     ...(options.checkpoints !== undefined ? [...checkpointLines(options.checkpoints), ''] : []),
     'Create an ingest key per tenant and source system (shown once; only its hash is stored;',

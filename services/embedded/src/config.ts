@@ -25,6 +25,8 @@ const EnvSchema = z.object({
   CHECKPOINT_EXPORT_DIR: z.string().min(1).optional(),
   CHECKPOINT_EXPORT_URL: z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' }).optional(),
   CHECKPOINT_EXPORT_TOKEN: z.string().min(1).optional(),
+  /** `off` runs no detector (benchmarks of ingest alone). */
+  PHI_AUDIT_DETECTION: z.enum(['on', 'off'], { error: 'must be "on" or "off"' }).default('on'),
 });
 
 /** The signing key's file name inside the data directory when no key is configured. */
@@ -84,11 +86,13 @@ export interface EmbeddedConfig {
   /** What the collector app is built with: its limits, with `http` and `keysFile` set for embedded mode. */
   readonly collector: CollectorConfig;
   readonly checkpoints: CheckpointSettings;
+  /** Run the detector over the ledger (PHI_AUDIT_DETECTION, default on); policies in `<data dir>/policies/`. */
+  readonly detection: boolean;
 }
 
 /**
  * Parses the environment once (PORT, HOST, PHI_AUDIT_DATA_DIR, PHI_AUDIT_MAX_DB_PAGES,
- * LOG_LEVEL, the collector's COLLECTOR_MAX_* limits and the CHECKPOINT_* settings); reports
+ * LOG_LEVEL, PHI_AUDIT_DETECTION, the collector's COLLECTOR_MAX_* limits and the CHECKPOINT_* settings); reports
  * every problem at once. Empty values count as unset. `cwd` resolves relative paths.
  */
 export function parseEmbeddedConfig(
@@ -166,5 +170,6 @@ export function parseEmbeddedConfig(
       exportUrl: e.CHECKPOINT_EXPORT_URL,
       exportToken: token !== undefined ? () => token : undefined,
     }),
+    detection: e.PHI_AUDIT_DETECTION === 'on',
   });
 }

@@ -12,8 +12,17 @@ import {
 } from '@phi-audit/collector';
 import { CheckpointError, loadOrCreateSigningKey, loadSigningKey } from '@phi-audit/checkpoints';
 import type { NoteSigner } from '@phi-audit/ledger';
+import { startEmbeddedDetector, type EmbeddedDetector } from '@phi-audit/detector';
 import { registerLedgerRoutes } from '@phi-audit/ledger-api';
-import { createSqliteLedgerStore, LEDGER_FILE, type SqliteLedgerStore } from '@phi-audit/store-sqlite';
+import { registerReferenceRoutes } from '@phi-audit/reference-api';
+import {
+  createSqliteDetectionStore,
+  createSqliteLedgerStore,
+  detectionFileIn,
+  LEDGER_FILE,
+  type SqliteDetectionStore,
+  type SqliteLedgerStore,
+} from '@phi-audit/store-sqlite';
 import { firstRunBanner, listeningLine, signingKeyCreatedNotice, type CheckpointSetup } from './banner.js';
 import { parseEmbeddedConfig, type CheckpointSettings, type EmbeddedConfig } from './config.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir-lock.js';
@@ -142,6 +151,8 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
   let store: SqliteLedgerStore | undefined;
   let app: FastifyInstance | undefined;
   let openedLedger: EmbeddedLedger | undefined;
+  let referenceStore: SqliteDetectionStore | undefined;
+  let detecting: Promise<EmbeddedDetector> | undefined;
   try {
     const ledgerFile = join(dataDir, LEDGER_FILE);
     const ledgerExisted = existsSync(ledgerFile);
@@ -179,6 +190,17 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
       ...(workerCheckpoints !== undefined ? { checkpoints: workerCheckpoints } : {}),
     });
     openedLedger = ledger;
+    // The detector tails the ledger in a thread of its own (rule evaluation never stalls ingest).
+    // Its thread starts while the routes are built; awaited before listening: a bad policy file fails the start.
+    detecting = config.detection
+      ? startEmbeddedDetector({
+          ledgerFile,
+          detectionFile: detectionFileIn(dataDir),
+          policyDir: join(dataDir, 'policies'),
+          logger,
+        })
+      : undefined;
+    detecting?.catch(() => undefined);
     const server = buildCollectorApp({ config: config.collector, logger, publisher: ledger, keys, metrics });
     app = server;
     // Proofs and checkpoints, on the ingest port; ingest keys are not auditor keys (401 there).
@@ -186,6 +208,15 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
       store: openedStore,
       authenticate: (bearer) => keys.authenticateAuditor(bearer),
     });
+    // Reference data (patients, workforce, relationships) loaded with ingest keys, into
+    // <data>/detection.sqlite: its own file, so the ledger file stays append-only.
+    const detectionStore = createSqliteDetectionStore({ file: detectionFileIn(dataDir), logger });
+    referenceStore = detectionStore;
+    await registerReferenceRoutes(server, {
+      store: detectionStore,
+      authenticate: (bearer) => keys.authenticate(bearer),
+    });
+    const detector = await detecting;
     await server.listen({ host: config.http.host, port: config.http.port }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
       const why = code === 'EADDRINUSE' ? 'is in use by another program' : `cannot be used (${code})`;
@@ -219,6 +250,8 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
         try {
           await server.close(); // waits for in-flight requests, whose commits settle first
           await ledger.close();
+          await detector?.close(); // its final flush and cursor save
+          await detectionStore.close();
           await openedStore.close();
         } finally {
           lock.release();
@@ -229,6 +262,8 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
   } catch (error) {
     await app?.close().catch(() => undefined);
     await openedLedger?.close().catch(() => undefined);
+    await detecting?.then((d) => d.close()).catch(() => undefined);
+    await referenceStore?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     lock.release();
     throw error;

@@ -2,7 +2,7 @@ export { createLedgerWriter, DEFAULT_DEDUPE_WINDOW, LedgerWriter, type LedgerWri
 export { parseLedgerWriterConfig, type LedgerWriterConfig } from './config.js';
 export { main } from './main.js';
 export { WriterError, isWriterError, WRITER_ERROR_CODES, type WriterErrorCode } from './errors.js';
-export { decodeEvent, type DecodeProblem, type DecodeResult } from './decode-event.js';
+export { decodeEvent, type DecodeProblem, type DecodeResult } from '@phi-audit/bus-kafka';
 export { REJECTED_HEADERS, rejectedTopicOf, type RejectedMessage } from './rejected-sink.js';
 export { MetricsServer, startMetricsServer, type MetricsServerOptions } from './metrics-server.js';
 export { DedupeWindow, keyDigest } from './dedupe-window.js';

@@ -1,5 +1,6 @@
 import {
   createBatchConsumer,
+  decodeEvent,
   ensureTopic,
   errorSummary,
   originFor,
@@ -26,7 +27,6 @@ import {
   type TileBuilder,
 } from '@phi-audit/ledger';
 import type { Registry } from 'prom-client';
-import { decodeEvent } from './decode-event.js';
 import { DedupeWindow, keyDigest } from './dedupe-window.js';
 import { WriterError } from './errors.js';
 import { createWriterMetrics, type WriterMetrics } from './metrics.js';

@@ -1,7 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Producer } from 'kafkajs';
-import { errorSummary, kafkaLogCreator, type BusLogger } from '@phi-audit/bus-kafka';
+import { errorSummary, kafkaLogCreator, type BusLogger, type DecodeProblem } from '@phi-audit/bus-kafka';
 import { WriterError } from './errors.js';
-import type { DecodeProblem } from './decode-event.js';
 
 /** A poison message set aside instead of entering the ledger. */
 export interface RejectedMessage {

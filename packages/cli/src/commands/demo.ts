@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createFacility, createTrafficGenerator, type ProfileName, type SimEventBody } from '@phi-audit/simulator';
+import { createReferenceFeeder, ReferenceRefusedError, type ReferenceFeeder } from './demo-reference.js';
 
 const DAY_MS = 86_400_000;
 /** Longest a 503 or unreachable collector is retried before the demo gives up. */
@@ -19,6 +20,11 @@ export interface DemoOptions {
   batch: number;
   /** How far back the simulated clock starts (days, under the collector's 30-day window). */
   sinceDays: number;
+  /**
+   * Load the facility's patients, workforce and relationships through the reference API before
+   * the events (and each simulated day's relationships as the simulation reaches it). Default true.
+   */
+  reference?: boolean;
   /** Progress lines go here (stderr): counts only, never event contents. */
   err: NodeJS.WritableStream;
   isTTY: boolean;
@@ -32,6 +38,9 @@ export interface DemoSummary {
   errors: number;
   retries: number;
   seconds: number;
+  /** Reference records loaded, and in how many loads (0 with `reference: false` or when the server has none). */
+  referenceRecords: number;
+  referenceLoads: number;
 }
 
 /** The collector refused a request for a reason retrying cannot fix (bad key, bad event, …). */
@@ -130,24 +139,64 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     start: started - options.sinceDays * DAY_MS,
     runId: `demo-${options.seed}-${started.toString(36)}`,
   });
-  const summary: DemoSummary = { sent: 0, accepted: 0, rejected: 0, errors: 0, retries: 0, seconds: 0 };
+  const summary: DemoSummary = {
+    sent: 0,
+    accepted: 0,
+    rejected: 0,
+    errors: 0,
+    retries: 0,
+    seconds: 0,
+    referenceRecords: 0,
+    referenceLoads: 0,
+  };
+  const reference: ReferenceFeeder | undefined =
+    options.reference === false
+      ? undefined
+      : createReferenceFeeder({
+          url: options.url,
+          key: options.key,
+          facility,
+          start: started - options.sinceDays * DAY_MS,
+          err: options.err,
+        });
+  /** Loads reference data (`step`); a refusal (bad key, invalid records) ends the demo like a refused event. */
+  const feed = async (step: (r: ReferenceFeeder) => Promise<void>): Promise<void> => {
+    if (reference === undefined) return;
+    try {
+      await step(reference);
+    } catch (error) {
+      if (!(error instanceof ReferenceRefusedError)) throw error;
+      summary.seconds = elapsed();
+      throw new DemoRejectedError(error.message, summary);
+    } finally {
+      summary.referenceRecords = reference.progress.records;
+      summary.referenceLoads = reference.progress.loads;
+    }
+  };
   // Smaller requests at low rates, so a newcomer sees data arrive steadily.
   const batchSize = Math.max(1, Math.min(options.batch, Math.ceil(options.rate / 4)));
-  const deadline = options.durationSeconds > 0 ? started + options.durationSeconds * 1000 : Infinity;
+  // Pacing and the duration count from when events start, after the reference data is loaded.
+  let sendStart = started;
+  let deadline = Infinity;
   const elapsed = (): number => (Date.now() - started) / 1000;
   let lastProgress = 0;
   const progress = (final: boolean): void => {
     const simulated =
       summary.sent > 0 ? new Date(generator.peekTime()).toISOString().slice(0, 16).replace('T', ' ') : '-';
-    const line = `demo ${options.profile}: sent ${summary.sent}, accepted ${summary.accepted}, rejected ${summary.rejected}, errors ${summary.errors} | ${(summary.sent / Math.max(elapsed(), 0.001)).toFixed(1)} events/s | simulated clock ${simulated} UTC`;
+    const line = `demo ${options.profile}: sent ${summary.sent}, accepted ${summary.accepted}, rejected ${summary.rejected}, errors ${summary.errors} | ${(summary.sent / Math.max((Date.now() - sendStart) / 1000, 0.001)).toFixed(1)} events/s | simulated clock ${simulated} UTC`;
     if (options.isTTY) options.err.write(`\r\x1b[2K${line}${final ? '\n' : ''}`);
     else options.err.write(`${line}\n`);
   };
 
+  await feed((r) => r.loadInitial());
+  sendStart = Date.now();
+  if (options.durationSeconds > 0) deadline = sendStart + options.durationSeconds * 1000;
   while (!options.signal.aborted) {
     // Batch k is due when rate × elapsed reaches its first event: exactly rate × duration events in all.
-    const due = started + (summary.sent / options.rate) * 1000;
-    if (due >= deadline) break;
+    const due = sendStart + (summary.sent / options.rate) * 1000;
+    // The clock check matters once the simulation has caught up with the present: `sent` stops
+    // growing, so `due` alone would never reach the deadline.
+    if (due >= deadline || Date.now() >= deadline) break;
     await sleep(due - Date.now(), options.signal);
     const live = generator.peekTime() - Date.now();
     if (live > 0) {
@@ -156,7 +205,14 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     }
     if (options.signal.aborted) break;
     const events: SimEventBody[] = [];
-    while (events.length < batchSize && generator.peekTime() <= Date.now()) events.push(generator.next().body);
+    let simulatedNow = 0;
+    while (events.length < batchSize && generator.peekTime() <= Date.now()) {
+      const event = generator.next();
+      simulatedNow = event.at;
+      events.push(event.body);
+    }
+    // Each simulated day's relationships are loaded before its events (a day ahead).
+    await feed((r) => r.advanceTo(simulatedNow));
     summary.sent += events.length;
     const result = await postBatch(options, events, summary);
     if (result.ok === 'aborted') break;
@@ -206,6 +262,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <n>', 'seed of the simulated facility', wholeNumber, 1)
     .option('--batch <n>', 'most events per request (1-5000)', wholeNumber, 50)
     .option('--since <days>', 'start the simulated clock this many days ago (at most 29)', positive('--since'), 7)
+    .option('--no-reference', "do not load the facility's patients, workforce and relationships (reference data)")
     .action(
       async (opts: {
         url: string;
@@ -216,6 +273,7 @@ export function registerDemoCommand(program: Command): void {
         seed: number;
         batch: number;
         since: number;
+        reference: boolean;
       }) => {
         const key = opts.key ?? process.env.PHI_AUDIT_INGEST_KEY;
         if (!key)
@@ -244,12 +302,13 @@ export function registerDemoCommand(program: Command): void {
             seed: opts.seed,
             batch: opts.batch,
             sinceDays: opts.since,
+            reference: opts.reference,
             err: process.stderr,
             isTTY: process.stderr.isTTY === true,
             signal: controller.signal,
           });
           process.stdout.write(
-            `demo finished: sent ${summary.sent}, accepted ${summary.accepted}, rejected ${summary.rejected}, errors ${summary.errors}, retries ${summary.retries} in ${summary.seconds.toFixed(1)} s\n`,
+            `demo finished: sent ${summary.sent}, accepted ${summary.accepted}, rejected ${summary.rejected}, errors ${summary.errors}, retries ${summary.retries} in ${summary.seconds.toFixed(1)} s; reference data: ${summary.referenceRecords} records in ${summary.referenceLoads} loads\n`,
           );
         } finally {
           process.off('SIGINT', stop);

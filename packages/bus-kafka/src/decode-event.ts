@@ -12,7 +12,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const MAX_DETAIL = 2_000;
 
 /**
- * Turns a message value into a canonical AccessEvent, or says why it is poison.
+ * Turns a message value into a canonical AccessEvent, or says why it is poison. The one decoder
+ * of the events topic: the ledger-writer and the detector decide alike on every message.
  * Invalid UTF-8 is rejected rather than repaired: repairing would store bytes nobody sent.
  * `detail` names fields and schema rules only, never values.
  */
