@@ -84,6 +84,8 @@ async function startMode(dataDir: string, mode: Checkpointing): Promise<{ stop: 
       ...process.env,
       PORT: String(port),
       PHI_AUDIT_DATA_DIR: dataDir,
+      // The ledger's own cost; detection (a worker thread of its own) is measured by bench:detection.
+      PHI_AUDIT_DETECTION: process.env.BENCH_DETECTION ?? 'off',
       LOG_LEVEL: 'warn',
       BENCH_CHECKPOINTING: mode,
     },

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerAlertsCommand } from './commands/alerts.js';
 import { registerCollectorCommand } from './commands/collector.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDetectorCommand } from './commands/detector.js';
@@ -33,6 +34,7 @@ registerVerifyCommand(program);
 registerEvidenceCommand(program);
 registerVerifyEvidenceCommand(program);
 registerDemoCommand(program);
+registerAlertsCommand(program);
 registerImportCommand(program);
 
 try {

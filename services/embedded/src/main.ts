@@ -280,20 +280,29 @@ export async function main(
 ): Promise<RunningEmbedded> {
   const config = parseEmbeddedConfig(env);
   const logger = createEmbeddedLogger(config.logLevel);
-  const running = await startEmbedded({ config, logger, ...(options.out ? { out: options.out } : {}) });
+  // Handlers go in before the (seconds-long) start, so a SIGTERM during it still ends in a clean
+  // close once the start completes, instead of killing the process mid-start.
+  const started: { running?: RunningEmbedded; signalled?: boolean } = {};
+  const shutdown = (done: RunningEmbedded): void => {
+    done.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(errorSummary(error), 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
   if (options.handleSignals ?? true) {
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         logger.info({ signal }, 'shutting down');
-        running.close().then(
-          () => process.exit(0),
-          (error: unknown) => {
-            logger.error(errorSummary(error), 'shutdown failed');
-            process.exit(1);
-          },
-        );
+        if (started.running === undefined) started.signalled = true;
+        else shutdown(started.running);
       });
     }
   }
+  const running = await startEmbedded({ config, logger, ...(options.out ? { out: options.out } : {}) });
+  started.running = running;
+  if (started.signalled === true) shutdown(running);
   return running;
 }

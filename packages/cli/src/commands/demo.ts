@@ -25,6 +25,8 @@ export interface DemoOptions {
    * the events (and each simulated day's relationships as the simulation reaches it). Default true.
    */
   reference?: boolean;
+  /** Labeled snooping scenarios planted per simulated day (family, VIP, bulk export, …); 0 = none. */
+  scenariosPerDay?: number;
   /** Progress lines go here (stderr): counts only, never event contents. */
   err: NodeJS.WritableStream;
   isTTY: boolean;
@@ -138,6 +140,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     facility,
     start: started - options.sinceDays * DAY_MS,
     runId: `demo-${options.seed}-${started.toString(36)}`,
+    ...(options.scenariosPerDay ? { scenarios: { perDay: options.scenariosPerDay } } : {}),
   });
   const summary: DemoSummary = {
     sent: 0,
@@ -262,6 +265,12 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <n>', 'seed of the simulated facility', wholeNumber, 1)
     .option('--batch <n>', 'most events per request (1-5000)', wholeNumber, 50)
     .option('--since <days>', 'start the simulated clock this many days ago (at most 29)', positive('--since'), 7)
+    .option(
+      '--scenarios <perDay>',
+      'plant this many labeled snooping scenarios per simulated day (family, coworker, neighbour, VIP, self-access, after-hours, bulk export, terminated user, deceased patient, break-the-glass misuse)',
+      wholeNumber,
+      0,
+    )
     .option('--no-reference', "do not load the facility's patients, workforce and relationships (reference data)")
     .action(
       async (opts: {
@@ -273,6 +282,7 @@ export function registerDemoCommand(program: Command): void {
         seed: number;
         batch: number;
         since: number;
+        scenarios: number;
         reference: boolean;
       }) => {
         const key = opts.key ?? process.env.PHI_AUDIT_INGEST_KEY;
@@ -303,6 +313,7 @@ export function registerDemoCommand(program: Command): void {
             batch: opts.batch,
             sinceDays: opts.since,
             reference: opts.reference,
+            scenariosPerDay: opts.scenarios,
             err: process.stderr,
             isTTY: process.stderr.isTTY === true,
             signal: controller.signal,
