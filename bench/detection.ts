@@ -172,6 +172,44 @@ function detect(
   return { alerts, ms, detector, statsBeforeFlush };
 }
 
+/**
+ * The detector's own retained memory: a fresh detector over the same stream (untimed), with a full
+ * GC before each sample, minus the heap held before it started (the events themselves). Needs
+ * --expose-gc (the npm script passes it); undefined without it.
+ */
+function retainedDetectorHeap(
+  events: readonly AccessEvent[],
+  references: ReadonlyMap<string, ReferenceIndex>,
+): { peak: number; end: number; samples: number } | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) return undefined;
+  gc();
+  const base = process.memoryUsage().heapUsed;
+  const detector = createDetector({
+    rules: ALL_RULES,
+    policyFor: () => DEFAULT_POLICY,
+    referenceFor: (tenant) => references.get(tenant)!,
+  });
+  let peak = 0;
+  let samples = 0;
+  const sample = (): number => {
+    gc();
+    samples += 1;
+    const used = Math.max(0, process.memoryUsage().heapUsed - base);
+    peak = Math.max(peak, used);
+    return used;
+  };
+  const every = Math.max(FLUSH_EVERY, Math.ceil(events.length / 40));
+  for (let i = 0; i < events.length; i++) {
+    detector.process(events[i]!);
+    if (i % FLUSH_EVERY === FLUSH_EVERY - 1) detector.flush();
+    if (i % every === every - 1) sample();
+  }
+  const end = sample();
+  detector.flush({ endOfInput: true });
+  return { peak, end, samples };
+}
+
 function best<T extends { ms: number }>(runs: number, run: () => T): T {
   let out: T | undefined;
   for (let i = 0; i < runs; i++) {
@@ -293,12 +331,17 @@ function main(): void {
   );
 
   const stats = full.statsBeforeFlush;
+  const retained = retainedDetectorHeap(events, references);
   const usage = process.resourceUsage();
   lines.push(
     '',
     'memory:',
     `  peak RSS ${mib(usage.maxRSS * 1024)}, peak heap used ${mib(peakHeap)} (sampled every ${fmt(FLUSH_EVERY)} events; ` +
       `the ${fmt(events.length)} parsed events and their JSON are held throughout)`,
+    retained === undefined
+      ? '  detector retained heap: run with node --expose-gc to measure'
+      : `  detector retained heap (after a full GC, ${retained.samples} samples over the stream, events excluded): ` +
+          `peak ${(retained.peak / 2 ** 20).toFixed(1)} MiB, at end of input ${(retained.end / 2 ** 20).toFixed(1)} MiB`,
     `  detector state at end of input: ${stats.tenants} tenants, ${fmt(stats.openAlerts)} open alerts, ` +
       `${fmt(stats.window.users)} users, ${fmt(stats.window.windows)} windows (${fmt(stats.window.windowEntries)} entries), ` +
       `${fmt(stats.window.days)} user-days (${fmt(stats.window.dayEntries)} entries), ${fmt(stats.window.pairs)} pairs, ` +
