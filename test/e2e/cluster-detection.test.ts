@@ -1,4 +1,3 @@
-import type { Alert } from '@phi-audit/rules';
 import type { AccessEvent } from '@phi-audit/schema';
 import { createClickHouseDetectionStore, type ClickHouseDetectionStore } from '@phi-audit/store-clickhouse';
 import { Kafka, logLevel } from 'kafkajs';
@@ -6,30 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   scenarioEvent,
   scenarioEvents,
+  scenarioIngestBody,
   scenarioPatients,
   scenarioRelationships,
   scenarioWorkforce,
+  sortedAlerts,
 } from '../../services/detector/src/testing/detection-scenario.js';
 import { startClusterStack, type ClusterStack } from '../harness/cluster-stack.js';
 import { freePort, waitFor } from '../harness/processes.js';
 
 const TENANT = 'clinic-cd';
-
-function ingestBody(events: readonly AccessEvent[]): string {
-  return JSON.stringify(
-    events.map((e) => ({
-      eventId: e.eventId,
-      occurredAt: new Date(e.occurredAt).toISOString(),
-      actor: e.actor,
-      patient: e.patient,
-      action: e.action,
-      resource: e.resource,
-      outcome: e.outcome,
-    })),
-  );
-}
-
-const sorted = (alerts: readonly Alert[]) => [...alerts].sort((a, b) => (a.alertId < b.alertId ? -1 : 1));
 
 describe('e2e: detection in cluster mode (collector → Kafka → phi-audit detector → ClickHouse)', () => {
   let stack: ClusterStack;
@@ -89,7 +74,7 @@ describe('e2e: detection in cluster mode (collector → Kafka → phi-audit dete
           const res = await fetch(`${stack.collectorUrl}/v1/events`, {
             method: 'POST',
             headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-            body: ingestBody(day.slice(i, i + 50)),
+            body: scenarioIngestBody(day.slice(i, i + 50)),
           });
           expect(res.status).toBe(202);
         }
@@ -110,7 +95,7 @@ describe('e2e: detection in cluster mode (collector → Kafka → phi-audit dete
       await post();
       await detectorCaughtUp();
       const twoPasses = await store.alerts({ tenant: TENANT });
-      expect(sorted(twoPasses)).toEqual(sorted(onePass));
+      expect(sortedAlerts(twoPasses)).toEqual(sortedAlerts(onePass));
       expect(new Set(twoPasses.map((a) => a.alertId)).size).toBe(twoPasses.length);
 
       // A restart replays the recent messages (DETECTOR_REPLAY_HOURS) and changes nothing either.
@@ -131,7 +116,7 @@ describe('e2e: detection in cluster mode (collector → Kafka → phi-audit dete
         60_000,
       );
       await detectorCaughtUp();
-      expect(sorted(await store.alerts({ tenant: TENANT }))).toEqual(sorted(onePass));
+      expect(sortedAlerts(await store.alerts({ tenant: TENANT }))).toEqual(sortedAlerts(onePass));
     },
   );
 });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Alert } from '@phi-audit/rules';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
+import { createKeyWithCli, startEmbeddedCli } from '../harness/embedded-cli.js';
+import { runCli, waitFor, type CliProcess } from '../harness/processes.js';
 
 const TENANT = 'demo-clinic';
 
@@ -22,21 +23,17 @@ describe('e2e: npm start + demo with scenarios → alerts (phi-audit alerts)', (
     'raises explained alerts of the planted classes; the CLI lists and filters them',
     { timeout: 180_000 },
     async () => {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      server = startCli(['start'], { PORT: String(port), PHI_AUDIT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' });
-      await waitFor(`phi-audit start\n${server.output()}`, async () => (await fetch(`${url}/readyz`)).ok, 30_000);
-      const created = await runCli(['keys', 'create', '--data', dataDir, '--tenant', TENANT, '--source', 'ehr']);
-      expect(created.code, created.output).toBe(0);
-      const key = /^(phia_\S+)$/m.exec(created.output)?.[1];
-      expect(key).toBeDefined();
+      const started = await startEmbeddedCli({ dataDir, env: { LOG_LEVEL: 'warn' } });
+      server = started.process;
+      const { url } = started;
+      const key = await createKeyWithCli(dataDir, '--tenant', TENANT, '--source', 'ehr');
       await new Promise((r) => setTimeout(r, 1_500)); // the running server re-reads the key file each second
 
       // Five simulated days of the clinic with 30 planted scenarios a day, sent as fast as accepted.
       const demo = await runCli(
         [
           'demo',
-          ...['--url', url, '--key', key!, '--profile', 'clinic', '--seed', '7', '--since', '5'],
+          ...['--url', url, '--key', key, '--profile', 'clinic', '--seed', '7', '--since', '5'],
           ...['--scenarios', '30', '--rate', '5000', '--batch', '500', '--duration', '6'],
         ],
         {},

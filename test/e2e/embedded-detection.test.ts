@@ -8,11 +8,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   scenarioEvent,
   scenarioEvents,
+  scenarioIngestBody,
   scenarioPatients,
   scenarioRelationships,
   scenarioWorkforce,
+  sortedAlerts,
 } from '../../services/detector/src/testing/detection-scenario.js';
-import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
+import { createKeyWithCli, startEmbeddedCli } from '../harness/embedded-cli.js';
+import { freePort, waitFor, type CliProcess } from '../harness/processes.js';
 
 const TENANT = 'clinic-det';
 const SOURCE = 'ehr-test';
@@ -20,24 +23,6 @@ const SOURCE = 'ehr-test';
 // Extra terminated users: each sentinel event by one of them raises a new inactive-user alert, and
 // since a log is processed in order, its appearance means every event before it was processed.
 const SENTINELS = ['u-sentinel-1', 'u-sentinel-2', 'u-sentinel-3'];
-
-/** The events as an EHR posts them to /v1/events (tenant and source come from the key). */
-function ingestBody(events: readonly AccessEvent[]): string {
-  return JSON.stringify(
-    events.map((e) => ({
-      eventId: e.eventId,
-      occurredAt: new Date(e.occurredAt).toISOString(),
-      actor: e.actor,
-      patient: e.patient,
-      action: e.action,
-      resource: e.resource,
-      outcome: e.outcome,
-    })),
-  );
-}
-
-/** Alerts as comparable data: sorted by id. */
-const sorted = (alerts: readonly Alert[]) => [...alerts].sort((a, b) => (a.alertId < b.alertId ? -1 : 1));
 
 describe('e2e: detection in embedded mode (phi-audit start)', () => {
   const root = mkdtempSync(join(tmpdir(), 'phi-embedded-detection-'));
@@ -54,12 +39,10 @@ describe('e2e: detection in embedded mode (phi-audit start)', () => {
     async () => {
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
-      const env = { PORT: String(port), PHI_AUDIT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
       const start = async (): Promise<CliProcess> => {
-        const p = startCli(['start'], env);
-        processes.push(p);
-        await waitFor(`phi-audit start\n${p.output()}`, async () => (await fetch(`${url}/readyz`)).ok, 30_000);
-        return p;
+        const { process } = await startEmbeddedCli({ dataDir, port, env: { LOG_LEVEL: 'warn' } });
+        processes.push(process);
+        return process;
       };
       const alertsNow = async (): Promise<Alert[]> => {
         const store = createSqliteDetectionStore({ file: detectionFileIn(dataDir) });
@@ -73,11 +56,8 @@ describe('e2e: detection in embedded mode (phi-audit start)', () => {
         waitFor(what, async () => (await alertsNow()).some(match), 30_000);
 
       let server = await start();
-      const created = await runCli(['keys', 'create', '--data', dataDir, '--tenant', TENANT, '--source', SOURCE]);
-      expect(created.code, created.output).toBe(0);
-      const key = /^(phia_\S+)$/m.exec(created.output)?.[1];
-      expect(key).toBeDefined();
-      const headers = { 'content-type': 'application/json', authorization: `Bearer ${key!}` };
+      const key = await createKeyWithCli(dataDir, '--tenant', TENANT, '--source', SOURCE);
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${key}` };
       const post = (path: string, body: string) => fetch(`${url}${path}`, { method: 'POST', headers, body });
 
       // Reference data first (the running ledger re-reads the key file within a second).
@@ -114,7 +94,7 @@ describe('e2e: detection in embedded mode (phi-audit start)', () => {
       }
 
       // The four scenario accesses.
-      expect((await post('/v1/events', ingestBody(scenarioEvents(TENANT, 'day1')))).status).toBe(202);
+      expect((await post('/v1/events', scenarioIngestBody(scenarioEvents(TENANT, 'day1')))).status).toBe(202);
       await waitForAlert('the scenario alerts', (a) => a.ruleId === 'inactive-user' && a.userId === 'u-gone');
       const first = await alertsNow();
       const find = (alerts: readonly Alert[], ruleId: string, userId: string) =>
@@ -136,14 +116,14 @@ describe('e2e: detection in embedded mode (phi-audit start)', () => {
       expect(await server.stop()).toBe(0);
       server = await start();
       const sentinel = async (userId: string, id: string): Promise<void> => {
-        expect((await post('/v1/events', ingestBody([scenarioEvent(TENANT, userId, 'p-baker', 200, id)]))).status).toBe(
-          202,
-        );
+        expect(
+          (await post('/v1/events', scenarioIngestBody([scenarioEvent(TENANT, userId, 'p-baker', 200, id)]))).status,
+        ).toBe(202);
         await waitForAlert(`the sentinel alert of ${userId}`, (a) => a.userId === userId);
       };
       await sentinel(SENTINELS[0]!, 'sentinel-1');
       const withoutSentinels = (alerts: readonly Alert[]) => alerts.filter((a) => !SENTINELS.includes(a.userId));
-      expect(sorted(withoutSentinels(await alertsNow()))).toEqual(sorted(first));
+      expect(sortedAlerts(withoutSentinels(await alertsNow()))).toEqual(sortedAlerts(first));
 
       // A day of events; then the detector cursor is reset and the whole log replayed.
       const users = ['u-lopez', 'u-chen', 'u-kim', 'u-gone'];
@@ -154,7 +134,7 @@ describe('e2e: detection in embedded mode (phi-audit start)', () => {
           scenarioEvent(TENANT, users[i % users.length]!, patients[(i * 7) % patients.length]!, i * 4, `d-${i}`),
         );
       }
-      expect((await post('/v1/events', ingestBody(day))).status).toBe(202);
+      expect((await post('/v1/events', scenarioIngestBody(day))).status).toBe(202);
       await sentinel(SENTINELS[1]!, 'sentinel-2');
       const beforeReplay = await alertsNow();
       expect(beforeReplay.length).toBeGreaterThan(first.length);
@@ -169,7 +149,7 @@ describe('e2e: detection in embedded mode (phi-audit start)', () => {
       server = await start();
       await sentinel(SENTINELS[2]!, 'sentinel-3');
       const afterReplay = await alertsNow();
-      expect(sorted(afterReplay.filter((a) => a.userId !== SENTINELS[2]))).toEqual(sorted(beforeReplay));
+      expect(sortedAlerts(afterReplay.filter((a) => a.userId !== SENTINELS[2]))).toEqual(sortedAlerts(beforeReplay));
       expect(new Set(afterReplay.map((a) => a.alertId)).size).toBe(afterReplay.length);
       expect(await server.stop()).toBe(0);
     },

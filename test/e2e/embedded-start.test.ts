@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { keyFromOutput } from '../harness/embedded-cli.js';
 import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
 import { checkSqliteProofs } from '../harness/sqlite-oracle.js';
 
@@ -64,7 +65,7 @@ describe('e2e: phi-audit start (embedded mode) from an empty data directory', ()
       expect(keyLine).toBeDefined();
       const created = await runCli(keyLine!.split(' '));
       expect(created.code, created.output).toBe(0);
-      const key = /^(phia_\S+)$/m.exec(created.output)?.[1];
+      const key = keyFromOutput(created.output);
       expect(key).toBeDefined();
       const example = /--data '(.*)'$/m.exec(output)?.[1];
       expect(example).toBeDefined();
@@ -90,7 +91,7 @@ describe('e2e: phi-audit start (embedded mode) from an empty data directory', ()
       expect(auditorLine).toBeDefined();
       const auditorCreated = await runCli(auditorLine!.split(' '));
       expect(auditorCreated.code, auditorCreated.output).toBe(0);
-      const auditorKey = /^(phia_\S+)$/m.exec(auditorCreated.output)?.[1];
+      const auditorKey = keyFromOutput(auditorCreated.output);
       let logs: Response | undefined;
       await waitFor(
         'the auditor key accepted',

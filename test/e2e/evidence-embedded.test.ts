@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSqliteLedgerStore, embeddedOrigin, ledgerFileIn } from '@phi-audit/store-sqlite';
-import { freePort, runCli, startCli, waitFor, type CliProcess } from '../harness/processes.js';
+import { createKeyWithCli, startEmbeddedCli } from '../harness/embedded-cli.js';
+import { runCli, waitFor, type CliProcess } from '../harness/processes.js';
 
 // An investigator's round trip on a real embedded ledger: events in over HTTP, checkpointed by
 // the running process, `phi-audit evidence` out of the data directory, `phi-audit
@@ -21,21 +22,14 @@ describe('e2e: evidence bundles from an embedded ledger', () => {
     'exports a patient’s accesses, verifies with the published key, fails when tampered, verifies offline',
     { timeout: 120_000 },
     async () => {
-      const port = await freePort();
-      const url = `http://127.0.0.1:${port}`;
-      const ledger = startCli(['start'], {
-        PORT: String(port),
-        PHI_AUDIT_DATA_DIR: dataDir,
-        CHECKPOINT_INTERVAL_SECONDS: '1',
-        LOG_LEVEL: 'warn',
+      const { process: ledger, url } = await startEmbeddedCli({
+        dataDir,
+        env: { CHECKPOINT_INTERVAL_SECONDS: '1', LOG_LEVEL: 'warn' },
+        readyTimeoutMs: 20_000,
       });
       processes.push(ledger);
-      await waitFor(`readyz\n${ledger.output()}`, async () => (await fetch(`${url}/readyz`)).ok, 20_000);
 
-      const created = await runCli(['keys', 'create', '--data', dataDir, '--tenant', 'clinic-a', '--source', 'ehr']);
-      expect(created.code, created.output).toBe(0);
-      const key = /^(phia_\S+)$/m.exec(created.output)?.[1];
-      expect(key).toBeDefined();
+      const key = await createKeyWithCli(dataDir, '--tenant', 'clinic-a', '--source', 'ehr');
 
       const base = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
       const events = Array.from({ length: 8 }, (_, i) => ({
@@ -54,7 +48,7 @@ describe('e2e: evidence bundles from an embedded ledger', () => {
         async () => {
           const posted = await fetch(`${url}/v1/events`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', authorization: `Bearer ${key!}` },
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
             body: JSON.stringify(events),
           });
           status = posted.status;

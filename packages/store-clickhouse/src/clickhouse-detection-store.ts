@@ -1,4 +1,4 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import {
   mergeAlert,
   type Alert,
@@ -22,10 +22,10 @@ import {
   DetectionRowError,
 } from '@phi-audit/rules';
 import { pino, type Logger } from 'pino';
-import { parseConnectionOptions } from './connection-options.js';
+import { createStoreClient, parseStoreConnection, storeFailure } from './clickhouse-connection.js';
 import { compareForList, foldRow, oneRowPerKey, type AlertRowText, type StoredAlert } from './detection-folds.js';
 import * as sql from './detection-statements.js';
-import { clickHouseErrorCode, isStoreError, StoreError, type StoreErrorCode } from './errors.js';
+import { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 import { insertSettingsFor, lookupSettingsFor, READ_SETTINGS, type SettingValue } from './query-settings.js';
 import { SELECT_VERSION } from './statements.js';
 
@@ -68,25 +68,13 @@ export class ClickHouseDetectionStore implements DetectionStore {
   #closed = false;
 
   constructor(options: ClickHouseDetectionStoreOptions) {
-    const timeout = options.requestTimeoutMs ?? 30_000;
-    if (!Number.isSafeInteger(timeout) || timeout <= 0) {
-      throw new StoreError('STORE_INVALID_OPTIONS', 'requestTimeoutMs must be a positive whole number of milliseconds');
-    }
-    const c = parseConnectionOptions(options);
+    const c = parseStoreConnection(options);
     this.database = c.database;
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({
       component: 'store-clickhouse-detection',
       database: this.database,
     });
-    this.#client = createClient({
-      url: c.url,
-      username: c.username,
-      password: c.password,
-      database: c.database,
-      request_timeout: timeout,
-      // The driver's own logging would print server messages, which can quote rows (PHI).
-      log: { level: ClickHouseLogLevel.OFF },
-    });
+    this.#client = createStoreClient(c);
   }
 
   #assertOpen(): void {
@@ -96,12 +84,7 @@ export class ClickHouseDetectionStore implements DetectionStore {
   #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
     if (isStoreError(err)) return err;
     if (err instanceof DetectionRowError) return new StoreError(err.code, err.message, { cause: err });
-    const chCode = clickHouseErrorCode(err);
-    // The code only: a server message can quote the data it failed on.
-    this.#logger.error({ code, clickhouseCode: chCode }, `${what} failed`);
-    return new StoreError(code, `${what} failed${chCode === undefined ? '' : ` (ClickHouse error ${chCode})`}`, {
-      cause: err,
-    });
+    return storeFailure(this.#logger, code, what, err);
   }
 
   async #select<T>(query: string, what: string, settings: Readonly<Record<string, SettingValue>> = READ_SETTINGS) {

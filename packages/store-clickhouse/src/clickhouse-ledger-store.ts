@@ -1,4 +1,4 @@
-import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient } from '@clickhouse/client';
 import {
   AccessesByPatientQuerySchema,
   AccessesByUserQuerySchema,
@@ -23,8 +23,13 @@ import {
   rowFromRecord,
   type StoredRowText,
 } from './access-log-row.js';
-import { parseConnectionOptions, type ConnectionOptions } from './connection-options.js';
-import { clickHouseErrorCode, isStoreError, StoreError, type StoreErrorCode } from './errors.js';
+import {
+  createStoreClient,
+  parseStoreConnection,
+  storeFailure,
+  type StoreConnection,
+} from './clickhouse-connection.js';
+import { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
 import { MIGRATIONS } from './migrations.js';
 import {
   checkLookupSize,
@@ -70,39 +75,20 @@ export interface ClickHouseLedgerStoreOptions {
 export class ClickHouseLedgerStore implements LedgerStore {
   /** The database this store reads and writes. */
   readonly database: string;
-  readonly #connection: ConnectionOptions;
+  readonly #connection: StoreConnection;
   readonly #client: ClickHouseClient;
   readonly #logger: Logger;
-  readonly #requestTimeoutMs: number;
   #version: Promise<string> | undefined;
   #closed = false;
 
   constructor(options: ClickHouseLedgerStoreOptions) {
-    const timeout = options.requestTimeoutMs ?? 30_000;
-    if (!Number.isSafeInteger(timeout) || timeout <= 0) {
-      throw new StoreError('STORE_INVALID_OPTIONS', 'requestTimeoutMs must be a positive whole number of milliseconds');
-    }
-    this.#connection = parseConnectionOptions(options);
-    this.#requestTimeoutMs = timeout;
+    this.#connection = parseStoreConnection(options);
     this.database = this.#connection.database;
     this.#logger = (options.logger ?? pino({ level: 'silent' })).child({
       component: 'store-clickhouse',
       database: this.database,
     });
-    this.#client = this.#newClient(this.database);
-  }
-
-  #newClient(database: string): ClickHouseClient {
-    const c = this.#connection;
-    return createClient({
-      url: c.url,
-      username: c.username,
-      password: c.password,
-      database,
-      request_timeout: this.#requestTimeoutMs,
-      // The driver's own logging would print server messages, which can quote rows (PHI).
-      log: { level: ClickHouseLogLevel.OFF },
-    });
+    this.#client = createStoreClient(this.#connection);
   }
 
   #assertOpen(): void {
@@ -110,12 +96,7 @@ export class ClickHouseLedgerStore implements LedgerStore {
   }
 
   #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
-    const chCode = clickHouseErrorCode(err);
-    // The code only: a server message can quote the data it failed on.
-    this.#logger.error({ code, clickhouseCode: chCode }, `${what} failed`);
-    return new StoreError(code, `${what} failed${chCode === undefined ? '' : ` (ClickHouse error ${chCode})`}`, {
-      cause: err,
-    });
+    return storeFailure(this.#logger, code, what, err);
   }
 
   async #select<T>(
@@ -157,7 +138,7 @@ export class ClickHouseLedgerStore implements LedgerStore {
     this.#assertOpen();
     // The database may not exist yet, and the client names one on every request: bootstrap
     // from `system`, which every user may use.
-    const bootstrap = this.#newClient('system');
+    const bootstrap = createStoreClient(this.#connection, 'system');
     try {
       await bootstrap.command({ query: sql.createDatabase(this.database) });
       await bootstrap.command({ query: sql.createSchemaMigrationsTable(this.database) });

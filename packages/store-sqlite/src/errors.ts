@@ -5,6 +5,7 @@
  */
 
 import { CodedError, codedErrorGuard } from '@phi-audit/schema';
+import type { Logger } from 'pino';
 
 export const STORE_ERROR_CODES = {
   /** The store options are unusable (empty file name, bad maxPageCount). */
@@ -57,4 +58,20 @@ export function sqliteErrorCode(err: unknown): string | undefined {
     if (typeof code === 'string' && code.startsWith('SQLITE_')) return code;
   }
   return undefined;
+}
+
+/**
+ * The StoreError to throw for a failed SQLite call: a StoreError passes through; anything else is
+ * logged (codes only: driver messages are not guaranteed free of data) and wrapped as `code`.
+ */
+export function storeFailure(
+  logger: Pick<Logger, 'error'>,
+  code: StoreErrorCode,
+  what: string,
+  err: unknown,
+): StoreError {
+  if (isStoreError(err)) return err;
+  const sqliteCode = sqliteErrorCode(err);
+  logger.error({ code, sqliteCode }, `${what} failed`);
+  return new StoreError(code, `${what} failed${sqliteCode === undefined ? '' : ` (${sqliteCode})`}`, { cause: err });
 }

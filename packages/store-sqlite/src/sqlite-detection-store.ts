@@ -29,7 +29,7 @@ import {
 import { pino, type Logger } from 'pino';
 import { DETECTION_MIGRATIONS } from './detection-migrations.js';
 import * as sql from './detection-statements.js';
-import { isStoreError, sqliteErrorCode, StoreError, type StoreErrorCode } from './errors.js';
+import { isStoreError, sqliteErrorCode, storeFailure, StoreError, type StoreErrorCode } from './errors.js';
 import { openDatabase } from './open-database.js';
 
 export interface SqliteDetectionStoreOptions {
@@ -105,12 +105,8 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
   }
 
   #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
-    if (isStoreError(err)) return err;
     if (err instanceof DetectionRowError) return new StoreError(err.code, err.message, { cause: err });
-    const sqliteCode = sqliteErrorCode(err);
-    // The code only: driver messages are not guaranteed free of data.
-    this.#logger.error({ code, sqliteCode }, `${what} failed`);
-    return new StoreError(code, `${what} failed${sqliteCode === undefined ? '' : ` (${sqliteCode})`}`, { cause: err });
+    return storeFailure(this.#logger, code, what, err);
   }
 
   #read<T>(what: string, fn: () => T): T {

@@ -25,7 +25,7 @@ import {
   storedRecordFromRow,
   type DerivedColumns,
 } from './access-log-row.js';
-import { isStoreError, sqliteErrorCode, StoreError, type StoreErrorCode } from './errors.js';
+import { sqliteErrorCode, storeFailure, StoreError, type StoreErrorCode } from './errors.js';
 import { idempotencyKeyOf, type IdempotencyKeyFields } from './idempotency-key.js';
 import { openDatabase } from './open-database.js';
 import { prepareStatements, type PreparedStatements } from './prepared-statements.js';
@@ -102,11 +102,7 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
   }
 
   #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
-    if (isStoreError(err)) return err;
-    const sqliteCode = sqliteErrorCode(err);
-    // The code only: driver messages are not guaranteed free of data.
-    this.#logger.error({ code, sqliteCode }, `${what} failed`);
-    return new StoreError(code, `${what} failed${sqliteCode === undefined ? '' : ` (${sqliteCode})`}`, { cause: err });
+    return storeFailure(this.#logger, code, what, err);
   }
 
   #read<T>(what: string, fn: () => T): T {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_TOPIC } from '@phi-audit/bus-kafka';
+import { clickhouseDatabaseEnv, clickhouseUrlEnv, LOG_LEVELS, type LogLevel } from '@phi-audit/service-runtime';
 import { DEFAULT_KEYS_FILE } from './ingest-keys.js';
 
 const int = (min: number, max: number) =>
@@ -40,19 +41,13 @@ const EnvSchema = z.object({
   COLLECTOR_MAX_CLOCK_SKEW_SECONDS: int(0, 86_400).default(300),
   COLLECTOR_LINGER_MS: int(0, 1_000).default(2),
   COLLECTOR_RETRY_AFTER_SECONDS: int(1, 3_600).default(5),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
   /**
    * The detection store for reference data (same variables and rules as the ledger writer's).
    * Optional: without it the reference API answers 503. Messages never echo it (it carries a password).
    */
-  CLICKHOUSE_URL: z
-    .string()
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'CLICKHOUSE_URL must be an http(s) URL')
-    .optional(),
-  CLICKHOUSE_DATABASE: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'CLICKHOUSE_DATABASE must be an identifier (letters, digits, "_")')
-    .default('phi_audit'),
+  CLICKHOUSE_URL: clickhouseUrlEnv.optional(),
+  CLICKHOUSE_DATABASE: clickhouseDatabaseEnv,
 });
 
 /** The collector's configuration, frozen. */
@@ -76,7 +71,7 @@ export interface CollectorConfig {
   readonly retryAfterSeconds: number;
   /** ClickHouse holding reference data (CLICKHOUSE_URL, CLICKHOUSE_DATABASE); absent → reference API 503. Never log the URL. */
   readonly clickhouse?: { readonly url: string; readonly database: string };
-  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly logLevel: LogLevel;
 }
 
 /** Thrown when the environment is unusable; the message lists every problem. */

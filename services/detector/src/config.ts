@@ -1,33 +1,23 @@
 import { resolve } from 'node:path';
 import { DEFAULT_TOPIC } from '@phi-audit/bus-kafka';
+import {
+  boundedIntEnv as int,
+  clickhouseDatabaseEnv,
+  clickhouseUrlEnv,
+  envProblems,
+  kafkaBrokersEnv,
+  logLevelEnv,
+  presentEnv,
+  type LogLevel,
+} from '@phi-audit/service-runtime';
 import { z } from 'zod';
 import { DEFAULT_DETECTOR_DEDUPE_WINDOW, DEFAULT_REFERENCE_POLL_MS } from './detector-host.js';
 import { DetectorError } from './errors.js';
 import { DEFAULT_DETECTOR_GROUP_ID, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_REPLAY_HOURS } from './kafka-source.js';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const brokerList = z
-  .string({ error: 'KAFKA_BROKERS is required: comma-separated host:port list' })
-  .transform((s) =>
-    s
-      .split(',')
-      .map((b) => b.trim())
-      .filter((b) => b.length > 0),
-  )
-  .refine((list) => list.length > 0, 'KAFKA_BROKERS must name at least one broker')
-  .refine((list) => list.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'KAFKA_BROKERS entries must look like host:port');
-
-const int = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
-
 // Messages never echo values: CLICKHOUSE_URL carries a password.
 const EnvSchema = z.object({
-  KAFKA_BROKERS: brokerList,
+  KAFKA_BROKERS: kafkaBrokersEnv,
   KAFKA_TOPIC: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
@@ -37,20 +27,15 @@ const EnvSchema = z.object({
   DETECTOR_CLIENT_ID: z.string().min(1, 'DETECTOR_CLIENT_ID must not be empty').default(DEFAULT_DETECTOR_GROUP_ID),
   KAFKA_PARTITIONS: int('KAFKA_PARTITIONS', 1, 10_000).default(6),
   KAFKA_SESSION_TIMEOUT_MS: int('KAFKA_SESSION_TIMEOUT_MS', 6_000, 300_000).default(30_000),
-  CLICKHOUSE_URL: z
-    .string({ error: 'CLICKHOUSE_URL is required, e.g. http://writer:password@clickhouse:8123' })
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'CLICKHOUSE_URL must be an http(s) URL'),
-  CLICKHOUSE_DATABASE: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'CLICKHOUSE_DATABASE must be an identifier (letters, digits, "_")')
-    .default('phi_audit'),
+  CLICKHOUSE_URL: clickhouseUrlEnv,
+  CLICKHOUSE_DATABASE: clickhouseDatabaseEnv,
   DETECTOR_POLICY_DIR: z.string().min(1).optional(),
   DETECTOR_REPLAY_HOURS: int('DETECTOR_REPLAY_HOURS', 0, 24 * 31).default(DEFAULT_REPLAY_HOURS),
   DETECTOR_FLUSH_INTERVAL_MS: int('DETECTOR_FLUSH_INTERVAL_MS', 100, 600_000).default(DEFAULT_FLUSH_INTERVAL_MS),
   DETECTOR_REFERENCE_POLL_MS: int('DETECTOR_REFERENCE_POLL_MS', 0, 3_600_000).default(DEFAULT_REFERENCE_POLL_MS),
   DETECTOR_DEDUPE_WINDOW: int('DETECTOR_DEDUPE_WINDOW', 0, 10_000_000).default(DEFAULT_DETECTOR_DEDUPE_WINDOW),
   METRICS_PORT: int('METRICS_PORT', 0, 65_535).optional(),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_LEVEL: logLevelEnv,
 });
 
 /** The cluster-mode detector's configuration, parsed once from the environment. */
@@ -72,7 +57,7 @@ export interface DetectorConfig {
   readonly referencePollMs: number;
   readonly dedupeWindow: number;
   readonly metricsPort?: number;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly logLevel: LogLevel;
 }
 
 /**
@@ -83,10 +68,10 @@ export function parseDetectorConfig(
   env: Record<string, string | undefined>,
   cwd: string = process.cwd(),
 ): DetectorConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = presentEnv(env);
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+    const problems = envProblems(parsed.error);
     throw new DetectorError(
       'DETECTOR_CONFIG_INVALID',
       `invalid detector configuration:\n  - ${problems.join('\n  - ')}`,

@@ -17,7 +17,7 @@ export {
 export { createReferenceCache, type ReferenceCache } from './reference-cache.js';
 export { RecentEvents } from './recent-events.js';
 export { createDetectorMetrics, type DetectorMetrics, type DetectorMetricsOptions } from './metrics.js';
-export { MetricsServer, startMetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export { MetricsServer, startMetricsServer, type MetricsServerOptions } from '@phi-audit/service-runtime';
 export {
   createKafkaSource,
   DEFAULT_DETECTOR_GROUP_ID,

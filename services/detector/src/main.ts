@@ -1,35 +1,22 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { errorSummary } from '@phi-audit/bus-kafka';
+import {
+  createServiceLogger,
+  isEntryPoint,
+  listenForStop,
+  runMain,
+  startMetricsServer,
+  type MetricsServer,
+} from '@phi-audit/service-runtime';
 import { createClickHouseDetectionStore } from '@phi-audit/store-clickhouse';
-import { pino } from 'pino';
 import { parseDetectorConfig } from './config.js';
 import { createDetectorHost } from './detector-host.js';
 import type { DetectorError } from './errors.js';
 import { createKafkaSource, type KafkaSource } from './kafka-source.js';
 import { createDetectorMetrics } from './metrics.js';
-import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 import { loadPolicyDir } from './policy-dir.js';
 
-/** Log fields that could carry PHI or secrets, censored wherever they appear. */
-const REDACT = [
-  'event',
-  '*.event',
-  'patient',
-  '*.patient',
-  'actor',
-  '*.actor',
-  'explanation',
-  '*.explanation',
-  'value',
-  '*.value',
-  'url',
-  '*.url',
-  'clickhouseUrl',
-  '*.password',
-];
-
-type StopReason = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'fatal'; error: DetectorError };
+/** The detector's own PHI fields, censored besides the shared SERVICE_REDACT_PATHS. */
+const REDACT = ['explanation', '*.explanation'];
 
 /**
  * Runs the cluster-mode detector from environment variables (Kafka consumer group → rules →
@@ -39,28 +26,13 @@ type StopReason = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'fatal'; 
  */
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
   const config = parseDetectorConfig(env);
-  const logger = pino({
-    level: config.logLevel,
-    base: { service: 'detector' },
-    redact: { paths: REDACT, censor: '[redacted]' },
-  });
+  const logger = createServiceLogger({ service: 'detector', level: config.logLevel, redact: REDACT });
   const { topic, groupId, clickhouseDatabase: database } = config;
 
-  let resolveStop!: (reason: StopReason) => void;
-  const stopped = new Promise<StopReason>((r) => (resolveStop = r));
-  let firstSignalAt = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (firstSignalAt !== 0) {
-      if (Date.now() - firstSignalAt < 1_000) return;
-      logger.warn({ signal }, 'second signal during shutdown; exiting without the final flush');
-      logger.flush();
-      process.exit(1);
-    }
-    firstSignalAt = Date.now();
-    resolveStop({ kind: 'signal', signal });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const stop = listenForStop<DetectorError>({
+    logger,
+    forcedExitMessage: 'second signal during shutdown; exiting without the final flush',
+  });
 
   // Before anything connects: a bad policy file stops the detector at once, naming the file.
   const policies = loadPolicyDir({ dir: config.policyDir, logger });
@@ -88,7 +60,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     replayMs: config.replayMs,
     flushIntervalMs: config.flushIntervalMs,
     sessionTimeout: config.sessionTimeoutMs,
-    onFatal: (error) => resolveStop({ kind: 'fatal', error }),
+    onFatal: (error) => stop.fatal(error),
   });
   sourceRef.current = running;
   let metricsServer: MetricsServer | undefined;
@@ -105,14 +77,14 @@ export async function main(env: Record<string, string | undefined> = process.env
     host.start();
     const starting = running.start();
     starting.catch(() => undefined);
-    const early = await Promise.race([starting.then(() => undefined), stopped]);
+    const early = await Promise.race([starting.then(() => undefined), stop.stopped]);
     if (early === undefined) {
       logger.info(
         { topic, groupId, database, replayHours: config.replayMs / 3_600_000, policyDir: config.policyDir ?? '(none)' },
         'detector started',
       );
     }
-    const reason = early ?? (await stopped);
+    const reason = early ?? (await stop.stopped);
     logger.info(reason.kind === 'signal' ? { signal: reason.signal } : errorSummary(reason.error), 'detector stopping');
     if (reason.kind === 'fatal') throw reason.error;
   } finally {
@@ -120,32 +92,10 @@ export async function main(env: Record<string, string | undefined> = process.env
     await host.close();
     await metricsServer?.close();
     await store.close();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    stop.remove();
     logger.info({ topic, groupId }, 'detector stopped');
     logger.flush();
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      // The logger may not exist (bad configuration): one JSON line without PHI or secrets.
-      process.stderr.write(
-        `${JSON.stringify({ level: 'fatal', service: 'detector', msg: 'detector failed', ...errorSummary(err) })}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (isEntryPoint(import.meta.url)) runMain({ service: 'detector', main: () => main(), summarize: errorSummary });

@@ -1,30 +1,20 @@
 import { DEFAULT_TOPIC } from '@phi-audit/bus-kafka';
+import {
+  boundedIntEnv as int,
+  clickhouseDatabaseEnv,
+  clickhouseUrlEnv,
+  envProblems,
+  kafkaBrokersEnv,
+  logLevelEnv,
+  presentEnv,
+  type LogLevel,
+} from '@phi-audit/service-runtime';
 import { z } from 'zod';
 import { WriterError } from './errors.js';
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const brokerList = z
-  .string({ error: 'KAFKA_BROKERS is required: comma-separated host:port list' })
-  .transform((s) =>
-    s
-      .split(',')
-      .map((b) => b.trim())
-      .filter((b) => b.length > 0),
-  )
-  .refine((list) => list.length > 0, 'KAFKA_BROKERS must name at least one broker')
-  .refine((list) => list.every((b) => /^[^\s:]+:\d{1,5}$/.test(b)), 'KAFKA_BROKERS entries must look like host:port');
-
-const int = (name: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `${name} must be a whole number`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `${name} must be between ${min} and ${max}`);
-
 // Messages never echo values: CLICKHOUSE_URL carries the writer's password.
 const EnvSchema = z.object({
-  KAFKA_BROKERS: brokerList,
+  KAFKA_BROKERS: kafkaBrokersEnv,
   KAFKA_TOPIC: z
     .string()
     .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
@@ -35,15 +25,10 @@ const EnvSchema = z.object({
   WRITER_CONCURRENCY: int('WRITER_CONCURRENCY', 1, 64).default(3),
   KAFKA_SESSION_TIMEOUT_MS: int('KAFKA_SESSION_TIMEOUT_MS', 6_000, 300_000).default(30_000),
   WRITER_DEDUPE_WINDOW: int('WRITER_DEDUPE_WINDOW', 1, 1_000_000).default(100_000),
-  CLICKHOUSE_URL: z
-    .string({ error: 'CLICKHOUSE_URL is required, e.g. http://writer:password@clickhouse:8123' })
-    .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), 'CLICKHOUSE_URL must be an http(s) URL'),
-  CLICKHOUSE_DATABASE: z
-    .string()
-    .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, 'CLICKHOUSE_DATABASE must be an identifier (letters, digits, "_")')
-    .default('phi_audit'),
+  CLICKHOUSE_URL: clickhouseUrlEnv,
+  CLICKHOUSE_DATABASE: clickhouseDatabaseEnv,
   METRICS_PORT: int('METRICS_PORT', 0, 65_535).optional(),
-  LOG_LEVEL: z.enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
+  LOG_LEVEL: logLevelEnv,
   PHI_AUDIT_MIGRATE: z
     .enum(['true', 'false'], { error: 'PHI_AUDIT_MIGRATE must be "true" or "false"' })
     .default('false'),
@@ -89,7 +74,7 @@ export interface LedgerWriterConfig {
   readonly clickhouseUrl: string;
   readonly clickhouseDatabase: string;
   readonly metricsPort?: number;
-  readonly logLevel: (typeof LOG_LEVELS)[number];
+  readonly logLevel: LogLevel;
   /** Run the store's migrations at start (needs DDL rights: an admin one-shot, not the writer). */
   readonly migrate: boolean;
   /** The checkpoint signing key: a file (CHECKPOINT_SIGNING_KEY_FILE) or the key text (CHECKPOINT_SIGNING_KEY). Never log it. */
@@ -112,11 +97,9 @@ export interface LedgerWriterConfig {
  */
 export function parseLedgerWriterConfig(env: Record<string, string | undefined>): LedgerWriterConfig {
   // Empty variables count as unset, as in most shells' `VAR=` usage.
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = presentEnv(env);
   const parsed = EnvSchema.safeParse(present);
-  const problems = parsed.success
-    ? []
-    : parsed.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
+  const problems = parsed.success ? [] : envProblems(parsed.error);
   // Checked on the raw environment so this problem is reported together with the others.
   const keyFile = present.CHECKPOINT_SIGNING_KEY_FILE;
   const keyText = present.CHECKPOINT_SIGNING_KEY;

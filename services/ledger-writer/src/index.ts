@@ -4,6 +4,6 @@ export { main } from './main.js';
 export { WriterError, isWriterError, WRITER_ERROR_CODES, type WriterErrorCode } from './errors.js';
 export { decodeEvent, type DecodeProblem, type DecodeResult } from '@phi-audit/bus-kafka';
 export { REJECTED_HEADERS, rejectedTopicOf, type RejectedMessage } from './rejected-sink.js';
-export { MetricsServer, startMetricsServer, type MetricsServerOptions } from './metrics-server.js';
+export { MetricsServer, startMetricsServer, type MetricsServerOptions } from '@phi-audit/service-runtime';
 export { DedupeWindow, keyDigest } from './dedupe-window.js';
 export { DEFAULT_WRITER_MAX_HEAP_MB, runWithHeapLimit } from './heap-limit.js';

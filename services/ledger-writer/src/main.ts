@@ -1,38 +1,20 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { errorSummary } from '@phi-audit/bus-kafka';
 import { loadSigningKey } from '@phi-audit/checkpoints';
+import {
+  createServiceLogger,
+  isEntryPoint,
+  listenForStop,
+  runMain,
+  startMetricsServer,
+  type MetricsServer,
+} from '@phi-audit/service-runtime';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
-import { pino } from 'pino';
 import { parseLedgerWriterConfig } from './config.js';
 import type { WriterError } from './errors.js';
 import { createLedgerWriter } from './ledger-writer.js';
-import { startMetricsServer, type MetricsServer } from './metrics-server.js';
 
-/** Log fields that could carry PHI or secrets, censored wherever they appear. */
-const REDACT = [
-  'event',
-  '*.event',
-  'eventJson',
-  '*.eventJson',
-  'patient',
-  '*.patient',
-  'actor',
-  '*.actor',
-  'value',
-  '*.value',
-  'url',
-  '*.url',
-  'clickhouseUrl',
-  '*.password',
-  'signingKey',
-  '*.signingKey',
-  'token',
-  '*.token',
-  'checkpointExportToken',
-];
-
-type StopReason = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'fatal'; error: WriterError };
+/** The writer's own PHI and secret fields, censored besides the shared SERVICE_REDACT_PATHS. */
+const REDACT = ['eventJson', '*.eventJson', 'signingKey', '*.signingKey', 'token', '*.token', 'checkpointExportToken'];
 
 /**
  * Runs the ledger writer from environment variables until SIGTERM or SIGINT, then shuts down
@@ -42,30 +24,13 @@ type StopReason = { kind: 'signal'; signal: NodeJS.Signals } | { kind: 'fatal'; 
  */
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
   const config = parseLedgerWriterConfig(env);
-  const logger = pino({
-    level: config.logLevel,
-    base: { service: 'ledger-writer' },
-    redact: { paths: REDACT, censor: '[redacted]' },
-  });
+  const logger = createServiceLogger({ service: 'ledger-writer', level: config.logLevel, redact: REDACT });
   const { topic, groupId, clickhouseDatabase: database } = config;
 
-  let resolveStop!: (reason: StopReason) => void;
-  const stopped = new Promise<StopReason>((r) => (resolveStop = r));
-  let firstSignalAt = 0;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    // Supervisors such as `timeout` signal the process and its group at once: only a signal
-    // sent a while after the first means "stop now".
-    if (firstSignalAt !== 0) {
-      if (Date.now() - firstSignalAt < 1_000) return;
-      logger.warn({ signal }, 'second signal during shutdown; exiting without waiting for the batch in flight');
-      logger.flush();
-      process.exit(1);
-    }
-    firstSignalAt = Date.now();
-    resolveStop({ kind: 'signal', signal });
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const stop = listenForStop<WriterError>({
+    logger,
+    forcedExitMessage: 'second signal during shutdown; exiting without waiting for the batch in flight',
+  });
 
   // Before anything connects: a missing or unreadable key stops the writer at once
   // (CHECKPOINT_KEY_UNAVAILABLE names the file, never the key).
@@ -92,7 +57,7 @@ export async function main(env: Record<string, string | undefined> = process.env
         token: config.checkpointExportToken,
       },
     },
-    onFatal: (error) => resolveStop({ kind: 'fatal', error }),
+    onFatal: (error) => stop.fatal(error),
   });
   let metrics: MetricsServer | undefined;
   try {
@@ -112,10 +77,10 @@ export async function main(env: Record<string, string | undefined> = process.env
     // A signal during start-up (Kafka still unreachable, say) must not wait for the join.
     const starting = writer.start();
     starting.catch(() => undefined);
-    const early = await Promise.race([starting.then(() => undefined), stopped]);
+    const early = await Promise.race([starting.then(() => undefined), stop.stopped]);
     if (early === undefined)
       logger.info({ topic, groupId, database, brokers: config.brokers.length }, 'ledger-writer started');
-    const reason = early ?? (await stopped);
+    const reason = early ?? (await stop.stopped);
     logger.info(
       reason.kind === 'signal' ? { signal: reason.signal } : errorSummary(reason.error),
       'ledger-writer stopping',
@@ -125,32 +90,10 @@ export async function main(env: Record<string, string | undefined> = process.env
     await writer.close();
     await metrics?.close();
     await store.close();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
+    stop.remove();
     logger.info({ topic, groupId }, 'ledger-writer stopped');
     logger.flush();
   }
 }
 
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (!script) return false;
-  try {
-    return import.meta.url === pathToFileURL(realpathSync(script)).href;
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  main().then(
-    () => process.exit(0),
-    (err: unknown) => {
-      // The logger may not exist (bad configuration): write one JSON line without PHI or secrets.
-      process.stderr.write(
-        `${JSON.stringify({ level: 'fatal', service: 'ledger-writer', msg: 'ledger-writer failed', ...errorSummary(err) })}\n`,
-      );
-      process.exit(1);
-    },
-  );
-}
+if (isEntryPoint(import.meta.url)) runMain({ service: 'ledger-writer', main: () => main(), summarize: errorSummary });

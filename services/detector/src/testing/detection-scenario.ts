@@ -1,4 +1,4 @@
-import type { Patient, TreatmentRelationship, WorkforceMember } from '@phi-audit/rules';
+import type { Alert, Patient, TreatmentRelationship, WorkforceMember } from '@phi-audit/rules';
 import type { AccessEvent } from '@phi-audit/schema';
 
 /**
@@ -143,4 +143,24 @@ export function scenarioEvents(tenant: string, idPrefix: string): AccessEvent[] 
     scenarioEvent(tenant, 'u-gone', 'p-baker', 10, `${idPrefix}-inactive`),
     scenarioEvent(tenant, 'u-kim', 'p-ross', 15, `${idPrefix}-benign`),
   ];
+}
+
+/** The events as an EHR posts them to /v1/events (tenant and source come from the ingest key). */
+export function scenarioIngestBody(events: readonly AccessEvent[]): string {
+  return JSON.stringify(
+    events.map((e) => ({
+      eventId: e.eventId,
+      occurredAt: new Date(e.occurredAt).toISOString(),
+      actor: e.actor,
+      patient: e.patient,
+      action: e.action,
+      resource: e.resource,
+      outcome: e.outcome,
+    })),
+  );
+}
+
+/** Alerts as comparable data: sorted by id. */
+export function sortedAlerts(alerts: readonly Alert[]): Alert[] {
+  return [...alerts].sort((a, b) => (a.alertId < b.alertId ? -1 : 1));
 }
