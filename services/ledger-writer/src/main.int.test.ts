@@ -147,7 +147,7 @@ describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
       expect(logs).toContain('ledger-writer stopped');
       expect(logs).not.toContain(marker);
       // The signer key's secret part never reaches the logs.
-      expect(logs).not.toContain(readFileSync(keyFile, 'utf8').trim().split('+').at(-1)!);
+      expect(logs).not.toContain(readFileSync(keyFile, 'utf8').trim().split('+').slice(4).join('+'));
 
       const admin = kafka.admin();
       await admin.connect();
@@ -219,6 +219,6 @@ describe.runIf(run)('ledger-writer as a process (built dist/main.js)', () => {
     const out = w.output();
     expect(out).toContain('CHECKPOINT_KEY_UNAVAILABLE');
     expect(out).toContain(loose);
-    expect(out).not.toContain(readFileSync(loose, 'utf8').trim().split('+').at(-1)!);
+    expect(out).not.toContain(readFileSync(loose, 'utf8').trim().split('+').slice(4).join('+'));
   });
 });
