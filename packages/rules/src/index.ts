@@ -21,3 +21,4 @@ export * from './rules/peer-deviation.js';
 export * from './rules/index.js';
 export * from './detection-store.js';
 export * from './detection-rows.js';
+export * from './alert-review.js';

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import type { Alert, Severity } from './alert.js';
+
+/**
+ * A privacy officer's review of alerts (issue 6): decisions are appended, never updated, so the
+ * history of who decided what, when and why is kept; an alert's status is its latest decision
+ * (`open` when it has none). Stored next to the alerts in both stores. No I/O here.
+ */
+
+export const ALERT_DECISIONS = ['appropriate', 'false_positive', 'escalated'] as const;
+export type AlertDecisionKind = (typeof ALERT_DECISIONS)[number];
+
+/** `open` = no decision yet. */
+export const ALERT_STATUSES = ['open', ...ALERT_DECISIONS] as const;
+export type AlertStatus = (typeof ALERT_STATUSES)[number];
+
+/** Longest decision reason kept; the reason is required (at least 3 characters after trimming). */
+export const MAX_DECISION_REASON_LENGTH = 4000;
+
+export const AlertDecisionSchema = z.strictObject({
+  tenant: z.string().min(1),
+  alertId: z.string().regex(/^[0-9a-f]{64}$/, 'alertId must be 64 lowercase hex digits'),
+  decision: z.enum(ALERT_DECISIONS),
+  /** Why: required for every decision (HIPAA review documentation). Free text: never logged. */
+  reason: z
+    .string()
+    .max(MAX_DECISION_REASON_LENGTH)
+    .refine((r) => r.trim().length >= 3, 'a reason of at least 3 characters is required'),
+  /** The console account that decided. */
+  decidedBy: z.string().min(1),
+  /** Epoch ms. */
+  decidedAt: z.number().int().min(0),
+  /** Set when the decision escalated the alert into a case. */
+  caseId: z.string().min(1).optional(),
+});
+export type AlertDecision = z.infer<typeof AlertDecisionSchema>;
+
+/** An alert with its review state. */
+export interface ReviewedAlert {
+  alert: Alert;
+  status: AlertStatus;
+  /** The latest decision, if any. */
+  decision?: AlertDecision;
+}
+
+/** Filters of the review list; every given field must match. */
+export interface ReviewQuery {
+  tenant: string;
+  statuses?: readonly AlertStatus[];
+  ruleId?: string;
+  userId?: string;
+  patientId?: string;
+  minSeverity?: Severity;
+  fromDay?: string;
+  toDay?: string;
+  /** Default `risk`: risk descending, then day descending, then alertId. `day`: day descending, then risk. */
+  sort?: 'risk' | 'day';
+  /** Default 100, at most 1000. */
+  limit?: number;
+  /** Rows to skip (paging). Default 0, at most 100,000. */
+  offset?: number;
+}
+
+export interface AlertReviewStore {
+  /**
+   * Appends decisions, all or nothing. Each must name an alert stored for its tenant
+   * (STORE_UNKNOWN_ALERT otherwise, nothing stored).
+   */
+  decide(decisions: readonly AlertDecision[]): Promise<void>;
+  /** Every decision of one alert of the tenant, oldest first. */
+  decisions(tenant: string, alertId: string): Promise<AlertDecision[]>;
+  /** Alerts with their status, filtered, sorted and paged as ReviewQuery says; `total` ignores limit/offset. */
+  reviewList(query: ReviewQuery): Promise<{ total: number; items: ReviewedAlert[] }>;
+  /** Open alerts per rule and per severity, and the age of the oldest open alert's firstEventAt (for the dashboard). */
+  reviewSummary(tenant: string): Promise<{
+    open: number;
+    byRule: Record<string, number>;
+    bySeverity: Partial<Record<Severity, number>>;
+    oldestOpenFirstEventAt?: number;
+  }>;
+}
