@@ -144,3 +144,67 @@ describe('createDetector', () => {
     expect(AlertSchema.parse(a)).toMatchObject({ riskScore: 100 });
   });
 });
+
+describe('maxPatientAlertsPerRuleUserDay', () => {
+  type CapPolicy = EnginePolicy;
+  /** Fires for every patient access, like no-treatment-relationship for an unrelated reader. */
+  const everyPatient: Rule<CapPolicy, unknown> = {
+    id: 'every-patient',
+    evaluate: ({ event }) =>
+      event.patient === undefined
+        ? NO_FINDINGS
+        : [{ severity: 'low', riskScore: 40, explanation: 'Opened a record.', patientId: event.patient.id }],
+  };
+  const capped = (max: number | undefined) =>
+    createDetector<CapPolicy, unknown>({
+      rules: [everyPatient],
+      policyFor: () => ({ ...policy, ...(max === undefined ? {} : { maxPatientAlertsPerRuleUserDay: max }) }),
+      referenceFor: () => ({}),
+    });
+  const run = (d: ReturnType<typeof capped>, events: readonly AccessEvent[]): Map<string, Alert> => {
+    const out = new Map<string, Alert>();
+    for (const e of events) for (const a of d.process(e)) out.set(a.alertId, a);
+    for (const a of d.flush({ endOfInput: true })) out.set(a.alertId, a);
+    return out;
+  };
+
+  it('keeps the first N patients as their own alerts and collects the rest in one user-level alert', () => {
+    seq = 0;
+    const events = Array.from({ length: 10 }, (_, i) => event('clerk', `p${i}`, T0 + i * MIN));
+    const alerts = [...run(capped(3), events).values()];
+    const perPatient = alerts.filter((a) => a.patientId !== undefined);
+    expect(perPatient.map((a) => a.patientId).sort()).toEqual(['p0', 'p1', 'p2']);
+    const overflow = alerts.filter((a) => a.patientId === undefined);
+    expect(overflow).toHaveLength(1);
+    expect(overflow[0]!.evidence.map((e) => e.eventId)).toEqual(['e4', 'e5', 'e6', 'e7', 'e8', 'e9', 'e10']);
+    expect(overflow[0]!.explanation).toMatch(/More than 3 patients raised this rule for the same user on 2026-03-02/);
+    for (const a of alerts) expect(AlertSchema.safeParse(a).success).toBe(true);
+  });
+
+  it('a patient who already has an alert keeps merging into it; the count starts again the next day', () => {
+    seq = 0;
+    const events = [
+      ...Array.from({ length: 3 }, (_, i) => event('clerk', `p${i}`, T0 + i * MIN)),
+      event('clerk', 'p9', T0 + 10 * MIN), // overflow
+      event('clerk', 'p0', T0 + 20 * MIN), // p0 has its alert: merges there
+      event('clerk', 'p9', T0 + 24 * 60 * MIN), // next day: an alert of its own again
+    ];
+    const alerts = [...run(capped(3), events).values()];
+    const p0 = alerts.find((a) => a.patientId === 'p0')!;
+    expect(p0.evidence.map((e) => e.eventId)).toEqual(['e1', 'e5']);
+    expect(alerts.filter((a) => a.patientId === undefined).map((a) => a.evidence.map((e) => e.eventId))).toEqual([
+      ['e4'],
+    ]);
+    expect(alerts.filter((a) => a.patientId === 'p9').map((a) => a.day)).toEqual(['2026-03-03']);
+  });
+
+  it('without the setting every patient gets an alert, and replays give the same alerts', () => {
+    seq = 0;
+    const events = Array.from({ length: 40 }, (_, i) => event('clerk', `p${i}`, T0 + i * MIN));
+    expect(run(capped(undefined), events).size).toBe(40);
+    const a = run(capped(5), events);
+    const b = run(capped(5), events);
+    expect([...a.keys()].sort()).toEqual([...b.keys()].sort());
+    expect(a.size).toBe(6);
+  });
+});

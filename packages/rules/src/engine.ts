@@ -17,6 +17,13 @@ export interface EnginePolicy {
   readonly timeZone: string;
   /** Read when the tenant is first seen; changing it needs a new detector. */
   readonly window: WindowSettings;
+  /**
+   * At most this many patient-level alerts per rule, user and local day (default: no limit). A
+   * rule that keeps firing for one user — a chart-by-chart export raising no-treatment-relationship
+   * for every patient — then collects the further patients in one user-level alert of that rule,
+   * so the officer reads one summary instead of hundreds of alerts.
+   */
+  readonly maxPatientAlertsPerRuleUserDay?: number;
 }
 
 /** One reason a rule fired. The engine turns it into an alert keyed by (rule, user, patient, day). */
@@ -122,6 +129,8 @@ interface TenantState<P, R> {
   state: WindowState;
   ctx: RuleContext<P, R>;
   alerts: Map<string, HeldAlert>;
+  /** Patient-level alerts created per (rule, user, day), for maxPatientAlertsPerRuleUserDay; evicted with the day. */
+  patientAlertCounts: Map<string, { count: number; dayEndMs: number }>;
 }
 
 /** Creates a detector that owns all state; rules stay pure. */
@@ -142,6 +151,7 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
         state: createWindowState({ settings: policy.window, dayClock: createDayClock(policy.timeZone) }),
         ctx: { event, policy, reference: referenceFor(event.tenant), window: undefined as unknown as Observation },
         alerts: new Map(),
+        patientAlertCounts: new Map(),
       };
       tenants.set(event.tenant, ts);
     }
@@ -169,6 +179,46 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
     };
     if (f.patientId !== undefined) alert.patientId = f.patientId;
     return alert;
+  }
+
+  /**
+   * The finding itself, or — once the (rule, user, day) has `max` patient-level alerts and this
+   * finding would open another — the same finding as the user-level overflow alert of that rule.
+   */
+  function capped(
+    ts: TenantState<P, R>,
+    ruleId: string,
+    event: AccessEvent,
+    f: RuleFinding,
+    max: number | undefined,
+  ): RuleFinding {
+    if (max === undefined || f.patientId === undefined) return f;
+    const day = ts.ctx.window.day;
+    const key = `${ruleId}\u0000${event.actor.userId}\u0000${day.key}`;
+    const patientAlertId = alertId({
+      tenant: event.tenant,
+      ruleId,
+      userId: event.actor.userId,
+      patientId: f.patientId,
+      day: day.key,
+    });
+    if (ts.alerts.has(patientAlertId)) return f; // merging into an alert that exists costs nothing
+    let counted = ts.patientAlertCounts.get(key);
+    if (counted === undefined) {
+      counted = { count: 0, dayEndMs: day.endMs };
+      ts.patientAlertCounts.set(key, counted);
+    }
+    if (counted.count < max) {
+      counted.count += 1;
+      return f;
+    }
+    return {
+      severity: f.severity,
+      riskScore: f.riskScore,
+      explanation:
+        `${f.explanation} More than ${max} patients raised this rule for the same user on ${day.key}; ` +
+        'this alert collects the further ones (see the evidence).',
+    };
   }
 
   const dayRules = rules.filter((r) => r.evaluateDay !== undefined);
@@ -240,7 +290,8 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
       for (const rule of rules) {
         if (rule.enabled !== undefined && !rule.enabled(ctx.policy)) continue;
         const findings = rule.evaluate(ctx);
-        for (const f of findings) {
+        for (const found of findings) {
+          const f = capped(ts, rule.id, event, found, ctx.policy.maxPatientAlertsPerRuleUserDay);
           const alert = toAlert(event, rule.id, f, ctx.window.day.key);
           const held = ts.alerts.get(alert.alertId);
           if (held === undefined) {
@@ -269,6 +320,9 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
             held.dirty = false;
           }
           if (held.dayEndMs <= watermark) ts.alerts.delete(id);
+        }
+        for (const [key, counted] of ts.patientAlertCounts) {
+          if (counted.dayEndMs <= watermark) ts.patientAlertCounts.delete(key);
         }
       }
       return out;

@@ -204,6 +204,8 @@ export const PolicySchema = z
     roleShifts: z.record(name, name).default({}),
     /** Shift by department; wins over the role's. */
     departmentShifts: z.record(name, name).default({}),
+    /** See EnginePolicy.maxPatientAlertsPerRuleUserDay: beyond it one user-level alert per rule and day collects the rest. */
+    maxPatientAlertsPerRuleUserDay: posInt.max(100_000).default(25),
     window: z
       .strictObject({
         /** Length of the bulk-read window. */
