@@ -208,3 +208,48 @@ describe('maxPatientAlertsPerRuleUserDay', () => {
     expect(a.size).toBe(6);
   });
 });
+
+describe('flush({ now }): finished days of a quiet stream', () => {
+  /** Reports every user who opened a patient record that day. */
+  const everyUserDay: Rule<EnginePolicy, unknown> = {
+    id: 'every-user-day',
+    evaluate: () => NO_FINDINGS,
+    evaluateDay: ({ closed }) =>
+      closed.users.map((u) => ({
+        userId: u.userId,
+        severity: 'low' as const,
+        riskScore: 10,
+        explanation: `Opened ${u.distinctPatients} patients.`,
+      })),
+  };
+  const make = () =>
+    createDetector<EnginePolicy, unknown>({
+      rules: [everyUserDay],
+      policyFor: () => policy,
+      referenceFor: () => ({}),
+    });
+  // T0 is 10:00 in New York on 2026-03-02; that day ends at 05:00 UTC on 2026-03-03.
+  const dayEnd = Date.UTC(2026, 2, 3, 5, 0);
+
+  it('runs day rules once over days that ended more than the lateness ago, without closing them', () => {
+    seq = 0;
+    const d = make();
+    for (let i = 0; i < 4; i++) d.process(event(`u${i % 2}`, `p${i}`, T0 + i * MIN));
+    expect(d.flush()).toEqual([]);
+    expect(d.flush({ now: dayEnd + 5 * MIN })).toEqual([]); // within the lateness (10 min)
+    const early = d.flush({ now: dayEnd + 11 * MIN });
+    expect(early.map((a) => [a.userId, a.day, a.explanation])).toEqual([
+      ['u0', '2026-03-02', 'Opened 2 patients.'],
+      ['u1', '2026-03-02', 'Opened 2 patients.'],
+    ]);
+    expect(d.flush({ now: dayEnd + 20 * MIN })).toEqual([]); // once per day
+    expect(d.stats().window.days).toBe(2); // nothing closed or evicted
+
+    // A late-but-allowed event of that day, then the real close: the same alert ids, merged.
+    d.process(event('u0', 'p9', T0 + 60 * MIN));
+    const closed = d.flush({ endOfInput: true });
+    expect(closed.map((a) => a.alertId).sort()).toEqual(early.map((a) => a.alertId).sort());
+    // The merge keeps the evidence union (the explanation is chosen order-free, so it may stay).
+    expect(closed.find((a) => a.userId === 'u0')!.evidence.map((e) => e.eventId)).toEqual(['e1', 'e3', 'e5']);
+  });
+});

@@ -114,8 +114,13 @@ export interface Detector {
    * With `endOfInput` (a replay or a bounded batch is over) it first closes every open day, so
    * day-level rules see them, and moves each tenant's watermark past them: later events of those
    * days count as late. Without it, days close only as event time moves past them.
+   *
+   * With `now` (wall clock, given by a caller whose input has gone quiet) the day-level rules also
+   * run over open days that ended more than the allowed lateness before `now` — once per day, without
+   * closing it: a clinic's Friday is compared with its peers over the weekend instead of on Monday.
+   * The real close runs them again; alert ids make that a merge.
    */
-  flush(options?: { endOfInput?: boolean }): Alert[];
+  flush(options?: { endOfInput?: boolean; now?: number }): Alert[];
   stats(): DetectorStats;
 }
 
@@ -127,6 +132,8 @@ interface HeldAlert {
 
 interface TenantState<P, R> {
   state: WindowState;
+  /** Open days already evaluated early by `flush({ now })`; forgotten when they really close. */
+  evaluatedEarly: Set<string>;
   ctx: RuleContext<P, R>;
   alerts: Map<string, HeldAlert>;
   /** Patient-level alerts created per (rule, user, day), for maxPatientAlertsPerRuleUserDay; evicted with the day. */
@@ -151,6 +158,7 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
         state: createWindowState({ settings: policy.window, dayClock: createDayClock(policy.timeZone) }),
         ctx: { event, policy, reference: referenceFor(event.tenant), window: undefined as unknown as Observation },
         alerts: new Map(),
+        evaluatedEarly: new Set(),
         patientAlertCounts: new Map(),
       };
       tenants.set(event.tenant, ts);
@@ -247,6 +255,7 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
 
   /** Runs the day rules on closed days; new alerts are pushed to `raised`, repeats merged (and marked dirty). */
   function evaluateDays(tenant: string, ts: TenantState<P, R>, days: readonly ClosedDay[], raised: Alert[]): void {
+    for (const closed of days) ts.evaluatedEarly.delete(closed.day.key);
     if (days.length === 0 || dayRules.length === 0) return;
     const policy = policyFor(tenant);
     const reference = referenceFor(tenant);
@@ -312,6 +321,12 @@ export function createDetector<P extends EnginePolicy, R>(options: DetectorOptio
         if (options?.endOfInput === true) {
           // New alerts of the closed days are emitted by this flush itself.
           evaluateDays(tenant, ts, ts.state.closeAllDays(), out);
+        } else if (options?.now !== undefined && dayRules.length > 0) {
+          const ended = ts.state
+            .endedDays(options.now - policyFor(tenant).window.latenessMs)
+            .filter((d) => !ts.evaluatedEarly.has(d.day.key));
+          evaluateDays(tenant, ts, ended, out);
+          for (const d of ended) ts.evaluatedEarly.add(d.day.key);
         }
         const watermark = ts.state.watermark();
         for (const [id, held] of ts.alerts) {

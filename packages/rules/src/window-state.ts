@@ -174,6 +174,12 @@ export interface WindowState {
    * last takeClosedDays, these included.
    */
   closeAllDays(): readonly ClosedDay[];
+  /**
+   * The open days that ended at or before `cutoff`, as they stand now (oldest first), without
+   * closing or evicting anything: for evaluating a quiet stream's finished days by wall clock
+   * before event time moves past them. The real close later reports them again.
+   */
+  endedDays(cutoff: number): readonly ClosedDay[];
   stats(): WindowStats;
 }
 
@@ -379,6 +385,32 @@ export function createWindowState({
       sweep(maxSeen - latenessMs);
       nextSweepAt = maxSeen - latenessMs + hopMs;
       return takeClosedDays();
+    },
+
+    endedDays(cutoff) {
+      const byDay = new Map<string, { day: LocalDay; users: DayTally[] }>();
+      for (const [userId, u] of users) {
+        for (const d of u.days.values()) {
+          if (d.day.endMs > cutoff || d.events === 0) continue;
+          let c = byDay.get(d.day.key);
+          if (c === undefined) {
+            c = { day: d.day, users: [] };
+            byDay.set(d.day.key, c);
+          }
+          c.users.push({
+            userId,
+            distinctPatients: d.patients.size,
+            saturated: d.patients.size >= dailyCap,
+            events: d.events,
+            firstEventAt: d.firstAt,
+            lastEventAt: d.lastAt,
+            evidence: [...d.evidence],
+          });
+        }
+      }
+      const days = [...byDay.values()].sort((a, b) => a.day.startMs - b.day.startMs);
+      for (const c of days) c.users.sort((a, b) => (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0));
+      return days;
     },
 
     stats() {

@@ -10,6 +10,7 @@ import { isDetectorError } from './errors.js';
 import { createDetectorMetrics } from './metrics.js';
 import { loadPolicyDir } from './policy-dir.js';
 import {
+  SCENARIO_DAY_START,
   scenarioEvent,
   scenarioEvents,
   scenarioPatients,
@@ -105,6 +106,41 @@ describe('detector host on a real SQLite detection store', () => {
     await h.flush();
     alerts = await byRule();
     expect(alerts.get('self-access:u-chen:p-chen')?.evidence.map((e) => e.eventId)).toEqual(['after-load']);
+  });
+
+  it('on a quiet stream, runs peer deviation over a finished day by the wall clock', async () => {
+    const clerks = Array.from({ length: 7 }, (_, i) => ({
+      userId: `clerk-${i}`,
+      givenName: 'Pat',
+      familyName: `Clerk${i}`,
+      role: 'clerk',
+      department: 'billing',
+      status: 'active' as const,
+      hiredAt: 0,
+    }));
+    await store.putReference(TENANT, 'workforce', clerks, meta);
+    let wall = SCENARIO_DAY_START + 60 * 60_000;
+    const h = createDetectorHost({
+      store,
+      policies: loadPolicyDir({ dir: undefined, logger }),
+      logger,
+      referencePollMs: 0,
+      quietAfterMs: 1_000,
+      now: () => wall,
+    });
+    hosts.push(h);
+    const events = [];
+    for (let c = 1; c < 7; c++)
+      for (let p = 0; p < 3; p++) events.push(scenarioEvent(TENANT, `clerk-${c}`, `p-${c}-${p}`, p));
+    for (let p = 0; p < 45; p++) events.push(scenarioEvent(TENANT, 'clerk-0', `p-0-${p}`, 60 + p * 5));
+    await h.process(events);
+    const peerAlerts = async () =>
+      (await store.alerts({ tenant: TENANT, ruleId: 'peer-deviation' })).map((a) => a.userId);
+    await h.flush();
+    expect(await peerAlerts()).toEqual([]); // the day is still open by event time
+    wall = SCENARIO_DAY_START + 2 * 24 * 60 * 60_000; // two days later, no events since
+    await h.flush();
+    expect(await peerAlerts()).toEqual(['clerk-0']);
   });
 
   it('keeps alerts whose write failed and writes them with the next flush', async () => {

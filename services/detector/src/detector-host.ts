@@ -28,7 +28,18 @@ export interface DetectorHostOptions {
   referencePollMs?: number;
   /** Recent event keys remembered to skip a re-sent event. Default 100,000; 0 = off. */
   dedupeWindow?: number;
+  /**
+   * After this long without an event, a flush also runs the day-level rules (peer deviation) over
+   * days that ended by the wall clock (engine flush({ now })), so a quiet stream's last day is not
+   * left waiting for the next event. Default 60 s; 0 = never.
+   */
+  quietAfterMs?: number;
+  /** Wall clock, for tests. */
+  now?: () => number;
 }
+
+/** See DetectorHostOptions.quietAfterMs. */
+export const DEFAULT_QUIET_AFTER_MS = 60_000;
 
 /** The rule engine with its reference data, policies and the store its alerts go to. */
 export interface DetectorHost {
@@ -69,6 +80,9 @@ export function createDetectorHost(options: DetectorHostOptions): DetectorHost {
   const seenTenants = new Set<string>();
   let pending = new Map<string, Alert>();
   let lastEventAt = 0;
+  const now = options.now ?? Date.now;
+  const quietAfterMs = options.quietAfterMs ?? DEFAULT_QUIET_AFTER_MS;
+  let lastProcessedAt = now();
   let flushing: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
@@ -79,7 +93,10 @@ export function createDetectorHost(options: DetectorHostOptions): DetectorHost {
   }
 
   async function writeOnce(endOfInput: boolean): Promise<number> {
-    for (const alert of engine.flush(endOfInput ? { endOfInput } : undefined)) hold(alert);
+    const wall = now();
+    const quiet = quietAfterMs > 0 && wall - lastProcessedAt >= quietAfterMs;
+    const engineOptions = endOfInput ? { endOfInput } : quiet ? { now: wall } : undefined;
+    for (const alert of engine.flush(engineOptions)) hold(alert);
     if (pending.size === 0) return 0;
     const batch = pending;
     pending = new Map();
@@ -125,6 +142,7 @@ export function createDetectorHost(options: DetectorHostOptions): DetectorHost {
         processed += 1;
         if (event.occurredAt > lastEventAt) lastEventAt = event.occurredAt;
       }
+      if (processed > 0) lastProcessedAt = now();
       metrics?.eventsProcessed.inc(processed);
       if (processed > 0) metrics?.lastEventTime.set(lastEventAt / 1000);
     },
