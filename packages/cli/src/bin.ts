@@ -13,6 +13,7 @@ import { registerPolicyCommand } from './commands/policy.js';
 import { registerServicesCommand } from './commands/services.js';
 import { registerSigningKeyCommand } from './commands/signing-key.js';
 import { registerStartCommand } from './commands/start.js';
+import { registerUsersCommand } from './commands/users.js';
 import { registerVerifyCommand } from './commands/verify.js';
 import { registerVerifyEvidenceCommand } from './commands/verify-evidence.js';
 
@@ -29,6 +30,7 @@ registerLedgerWriterCommand(program);
 registerDetectorCommand(program);
 registerPolicyCommand(program);
 registerKeysCommand(program);
+registerUsersCommand(program);
 registerSigningKeyCommand(program);
 registerVerifyCommand(program);
 registerEvidenceCommand(program);

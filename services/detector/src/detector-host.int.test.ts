@@ -143,6 +143,19 @@ describe('detector host on a real SQLite detection store', () => {
     expect(await peerAlerts()).toEqual(['clerk-0']);
   });
 
+  it("does not run the console's own audit events through the rules", async () => {
+    await loadScenario();
+    const h = host();
+    const family = scenarioEvents(TENANT, 'c')[0]!;
+    // The same access recorded by the console: an officer opening the record while reviewing.
+    await h.process([{ ...family, eventId: 'console-1', source: { system: 'phi-audit-console' } }]);
+    await h.flush();
+    expect(await store.alerts({ tenant: TENANT })).toEqual([]);
+    await h.process([family]);
+    await h.flush();
+    expect((await store.alerts({ tenant: TENANT })).map((a) => a.ruleId)).toContain('family');
+  });
+
   it('keeps alerts whose write failed and writes them with the next flush', async () => {
     await loadScenario();
     let failNext = true;

@@ -1,3 +1,4 @@
+import { DEFAULT_CONSOLE_SOURCE_SYSTEM } from '@phi-audit/console-audit';
 import { errorSummary, type BusLogger } from '@phi-audit/bus-kafka';
 import {
   ALL_RULES,
@@ -36,6 +37,12 @@ export interface DetectorHostOptions {
   quietAfterMs?: number;
   /** Wall clock, for tests. */
   now?: () => number;
+  /**
+   * Source systems whose events are not run through the rules. Default: the console's own audit
+   * events (`phi-audit-console`): an officer's look-ups are recorded in the ledger (and show in
+   * patient access reports) but have no treatment relationship by nature.
+   */
+  ignoreSources?: readonly string[];
 }
 
 /** See DetectorHostOptions.quietAfterMs. */
@@ -83,6 +90,7 @@ export function createDetectorHost(options: DetectorHostOptions): DetectorHost {
   const now = options.now ?? Date.now;
   const quietAfterMs = options.quietAfterMs ?? DEFAULT_QUIET_AFTER_MS;
   let lastProcessedAt = now();
+  const ignored = new Set(options.ignoreSources ?? [DEFAULT_CONSOLE_SOURCE_SYSTEM]);
   let flushing: Promise<unknown> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
@@ -134,6 +142,7 @@ export function createDetectorHost(options: DetectorHostOptions): DetectorHost {
       }
       let processed = 0;
       for (const event of events) {
+        if (ignored.has(event.source.system)) continue;
         if (recent.seen(event)) {
           metrics?.duplicatesSkipped.inc();
           continue;
