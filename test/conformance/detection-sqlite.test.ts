@@ -73,7 +73,7 @@ describe('SQLite detection store: the file and tampering', () => {
     expect(file.endsWith('detection.sqlite')).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(store.pragmas()).toEqual({ journalMode: 'wal', synchronous: 2, busyTimeoutMs: 5_000 });
-    expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }]);
+    expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it('a tampered reference record fails the read with STORE_CORRUPT_DATA', async () => {
@@ -113,7 +113,7 @@ describe('SQLite detection store: the file and tampering', () => {
   });
 
   it('refuses a ledger database and reports STORE_SCHEMA_TOO_NEW rather than mixing schemas', async () => {
-    raw.prepare("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (2, 'future', 0)").run();
+    raw.prepare("INSERT INTO schema_migrations (version, name, applied_ms) VALUES (99, 'future', 0)").run();
     expect(() => createSqliteDetectionStore({ file })).toThrow(
       expect.objectContaining({ code: 'STORE_SCHEMA_TOO_NEW' }),
     );

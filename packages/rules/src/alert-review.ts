@@ -4,7 +4,9 @@ import type { Alert, Severity } from './alert.js';
 /**
  * A privacy officer's review of alerts (issue 6): decisions are appended, never updated, so the
  * history of who decided what, when and why is kept; an alert's status is its latest decision
- * (`open` when it has none). Stored next to the alerts in both stores. No I/O here.
+ * (`open` when it has none): the one with the greatest `decidedAt`, the later stored on a tie, so a
+ * decision entered late with an earlier time joins the history without becoming the status.
+ * Stored next to the alerts in both stores. No I/O here.
  */
 
 export const ALERT_DECISIONS = ['appropriate', 'false_positive', 'escalated'] as const;

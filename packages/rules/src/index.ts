@@ -22,3 +22,4 @@ export * from './rules/index.js';
 export * from './detection-store.js';
 export * from './detection-rows.js';
 export * from './alert-review.js';
+export * from './alert-review-values.js';

@@ -2,12 +2,16 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import {
   mergeAlert,
   type Alert,
+  type AlertDecision,
   type AlertQuery,
+  type AlertReviewStore,
   type DetectionStore,
   type ReferenceData,
   type ReferenceKind,
   type ReferenceLoad,
   type ReferenceRecordOf,
+  type ReviewQuery,
+  type ReviewedAlert,
   alertColumns,
   checkAlerts,
   checkCount,
@@ -22,6 +26,7 @@ import {
   DetectionRowError,
 } from '@phi-audit/rules';
 import { pino, type Logger } from 'pino';
+import { createClickHouseAlertReview } from './clickhouse-alert-review.js';
 import { createStoreClient, parseStoreConnection, storeFailure } from './clickhouse-connection.js';
 import { compareForList, foldRow, oneRowPerKey, type AlertRowText, type StoredAlert } from './detection-folds.js';
 import * as sql from './detection-statements.js';
@@ -59,11 +64,12 @@ const ROWS_PER_INSERT = 10_000;
  *   hence one detector, so there is no second writer in practice).
  * One instance owns one HTTP client; close() it when done.
  */
-export class ClickHouseDetectionStore implements DetectionStore {
+export class ClickHouseDetectionStore implements DetectionStore, AlertReviewStore {
   /** The database this store reads and writes. */
   readonly database: string;
   readonly #client: ClickHouseClient;
   readonly #logger: Logger;
+  readonly #review: AlertReviewStore;
   #version: Promise<string> | undefined;
   #closed = false;
 
@@ -75,6 +81,12 @@ export class ClickHouseDetectionStore implements DetectionStore {
       database: this.database,
     });
     this.#client = createStoreClient(c);
+    this.#review = createClickHouseAlertReview({
+      database: this.database,
+      logger: this.#logger,
+      select: (query, what, settings) => this.#select(query, what, settings),
+      insert: (table, columns, rows, what) => this.#insert(table, columns, rows, what),
+    });
   }
 
   #assertOpen(): void {
@@ -345,6 +357,35 @@ export class ClickHouseDetectionStore implements DetectionStore {
     const folded = new Map<string, StoredAlert>();
     for (const row of rows) foldRow(folded, q.tenant, row);
     return [...folded.values()].map((s) => s.alert).sort(compareForList);
+  }
+
+  /**
+   * Appends decisions (tables of migration 4): every named alert is checked first, then all are
+   * written in one insert. Throws STORE_INVALID_VALUE (naming the decision and field),
+   * STORE_UNKNOWN_ALERT when one names no alert of its tenant (nothing stored),
+   * STORE_QUERY_FAILED or STORE_INSERT_FAILED (nothing stored).
+   */
+  async decide(decisions: readonly AlertDecision[]): Promise<void> {
+    this.#assertOpen();
+    return this.#review.decide(decisions);
+  }
+
+  /** Every decision of one alert of the tenant, oldest first (by decidedAt, then the order stored). */
+  async decisions(tenant: string, alertId: string): Promise<AlertDecision[]> {
+    this.#assertOpen();
+    return this.#review.decisions(tenant, alertId);
+  }
+
+  /** Alerts with their status (latest decision by decidedAt, then the order stored), as ReviewQuery says. */
+  async reviewList(query: ReviewQuery): Promise<{ total: number; items: ReviewedAlert[] }> {
+    this.#assertOpen();
+    return this.#review.reviewList(query);
+  }
+
+  /** Open alerts per rule and severity, and the oldest open alert's firstEventAt. */
+  async reviewSummary(tenant: string): ReturnType<AlertReviewStore['reviewSummary']> {
+    this.#assertOpen();
+    return this.#review.reviewSummary(tenant);
   }
 
   /** Closes the HTTP client; later calls throw STORE_CLOSED. Idempotent. */

@@ -51,6 +51,7 @@ describe.skipIf(url === undefined)('ClickHouse ledger store (real server)', () =
       { version: 1, n: '1' },
       { version: 2, n: '1' },
       { version: 3, n: '1' },
+      { version: 4, n: '1' },
     ]);
     const tables = await adminSelect<{ name: string; engine: string }>(
       admin,
@@ -60,6 +61,7 @@ describe.skipIf(url === undefined)('ClickHouse ledger store (real server)', () =
       { name: 'access_log', engine: 'MergeTree' },
       { name: 'access_log_by_user', engine: 'MergeTree' },
       { name: 'access_log_by_user_mv', engine: 'MaterializedView' },
+      { name: 'alert_decisions', engine: 'MergeTree' },
       { name: 'alerts', engine: 'ReplacingMergeTree' },
       { name: 'checkpoints', engine: 'MergeTree' },
       { name: 'merkle_tiles', engine: 'ReplacingMergeTree' },

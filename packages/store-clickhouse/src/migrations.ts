@@ -5,6 +5,7 @@ import {
   createCheckpointsTable,
   createMerkleTilesTable,
 } from './statements.js';
+import { createAlertDecisionsTable } from './alert-review-statements.js';
 import { createAlertsTable, createReferenceLoadsTable, createReferenceRecordsTable } from './detection-statements.js';
 
 /**
@@ -35,5 +36,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     name: 'detection: reference_loads, reference_records and alerts',
     statements: (db) => [createReferenceLoadsTable(db), createReferenceRecordsTable(db), createAlertsTable(db)],
+  },
+  {
+    version: 4,
+    name: 'alert review: alert_decisions',
+    statements: (db) => [createAlertDecisionsTable(db)],
   },
 ];

@@ -14,7 +14,14 @@ describe('sqlCatalog', () => {
     const insert = catalog.findIndex((s) => s.sql.startsWith('INSERT INTO phi_audit.access_log ('));
     expect(insert).toBeGreaterThan(Math.max(...positions));
     expect(catalog[insert]!.sql).toMatch(/FORMAT JSONEachRow\n\{.*\}$/);
-    for (const table of ['merkle_tiles', 'checkpoints', 'reference_records', 'reference_loads', 'alerts']) {
+    for (const table of [
+      'merkle_tiles',
+      'checkpoints',
+      'reference_records',
+      'reference_loads',
+      'alerts',
+      'alert_decisions',
+    ]) {
       const at = catalog.findIndex((s) => s.sql.startsWith(`INSERT INTO phi_audit.${table} (`));
       expect(at, table).toBeGreaterThan(Math.max(...positions));
       expect(catalog[at]!.sql, table).toMatch(/FORMAT JSONEachRow(\n\{.*\})+$/);
@@ -44,6 +51,14 @@ describe('sqlCatalog', () => {
       'alert',
       'alert page, every filter',
       'alert page, tenant only',
+      'known alert ids',
+      'max decision seqs',
+      'decisions of an alert',
+      'latest decisions',
+      'review count, every filter',
+      'review page, every filter, by risk',
+      'review page, open only, by day',
+      'open alert summary',
     ]) {
       expect(names).toContain(name);
     }

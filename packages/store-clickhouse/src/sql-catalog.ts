@@ -8,6 +8,7 @@ import { insertSettingsFor, lookupSettingsFor, READ_SETTINGS, SCAN_SETTINGS } fr
 import { quoteString } from './sql-literal.js';
 import * as sql from './statements.js';
 import * as detection from './detection-statements.js';
+import * as review from './alert-review-statements.js';
 
 export interface CatalogStatement {
   name: string;
@@ -187,5 +188,59 @@ function detectionStatements(db: string): CatalogStatement[] {
     { name: 'alert', sql: detection.selectAlert(db, tenant, alertRow.alert_id) },
     { name: 'alert page, every filter', sql: detection.selectAlertPage(db, filter) },
     { name: 'alert page, tenant only', sql: detection.selectAlertPage(db, { tenant, limit: 10 }) },
+    ...reviewStatements(db, alertRow.alert_id),
+  ];
+}
+
+/** The alert review's insert (one sample row) and queries, every optional filter set. */
+function reviewStatements(db: string, alertId: string): CatalogStatement[] {
+  const tenant = SAMPLE_EVENT.tenant;
+  const ids = [alertId, 'b'.repeat(64)];
+  const decisionRow = {
+    tenant,
+    alert_id: alertId,
+    decided_at: 1_773_200_000_000,
+    seq: 1,
+    nonce: 2 ** 48 - 2,
+    decision: 'escalated',
+    reason: "O'Neil's chart \\ {x:String}\nline 2",
+    decided_by: 'privacy.officer',
+    case_id: 'case-1',
+    stored_at: 1_773_200_000_001,
+  };
+  const filter = {
+    tenant,
+    statuses: ['open', 'escalated', 'false_positive'],
+    fromDay: '2026-03-01',
+    toDay: '2026-03-31',
+    ruleId: 'vip',
+    userId: SAMPLE_EVENT.actor.userId,
+    patientId: SAMPLE_EVENT.patient.id,
+    minSeverityRank: 1,
+  };
+  return [
+    {
+      name: 'decide (INSERT … FORMAT JSONEachRow + one row)',
+      sql: `${review.insertDecisionsQuery(db)}\n${JSON.stringify(decisionRow)}`,
+    },
+    { name: 'known alert ids', sql: review.selectKnownAlertIds(db, tenant, ids) },
+    { name: 'max decision seqs', sql: review.selectMaxDecisionSeqs(db, tenant, ids) },
+    { name: 'decisions of an alert', sql: review.selectDecisions(db, tenant, alertId) },
+    { name: 'latest decisions', sql: review.selectLatestDecisions(db, tenant, ids) },
+    { name: 'review count, every filter', sql: review.countReview(db, filter) },
+    {
+      name: 'review page, every filter, by risk',
+      sql: review.selectReviewPage(db, filter, { sort: 'risk', limit: 100, offset: 200 }),
+    },
+    {
+      name: 'review page, open only, by day',
+      sql: review.selectReviewPage(db, { tenant, statuses: ['open'] }, { sort: 'day', limit: 100, offset: 0 }),
+    },
+    {
+      name: 'review page, decided only',
+      sql: review.selectReviewPage(db, { tenant, statuses: ['appropriate'] }, { sort: 'risk', limit: 1, offset: 0 }),
+    },
+    { name: 'review count, tenant only', sql: review.countReview(db, { tenant }) },
+    { name: 'open alert summary', sql: review.selectOpenSummary(db, tenant) },
   ];
 }

@@ -1,3 +1,4 @@
+import { CREATE_ALERT_DECISIONS_TABLE } from './alert-review-statements.js';
 import { CREATE_DETECTION_TABLES } from './detection-statements.js';
 import type { Migration } from './migrations.js';
 
@@ -11,5 +12,10 @@ export const DETECTION_MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'detection: reference_loads, reference_records, alerts, detector_cursors',
     statements: CREATE_DETECTION_TABLES,
+  },
+  {
+    version: 2,
+    name: 'alert review: alert_decisions',
+    statements: CREATE_ALERT_DECISIONS_TABLE,
   },
 ];

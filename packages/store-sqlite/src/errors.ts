@@ -36,6 +36,8 @@ export const STORE_ERROR_CODES = {
   STORE_DUPLICATE_REFERENCE_KEY: 'STORE_DUPLICATE_REFERENCE_KEY',
   /** A stored row fails validation on read (tampered with or corrupt): nothing of the read is returned. */
   STORE_CORRUPT_DATA: 'STORE_CORRUPT_DATA',
+  /** A decision names an alert not stored for its tenant; no decision of the call was stored. */
+  STORE_UNKNOWN_ALERT: 'STORE_UNKNOWN_ALERT',
 } as const;
 
 export type StoreErrorCode = keyof typeof STORE_ERROR_CODES;

@@ -3,13 +3,17 @@ import { canonicalJson } from '@phi-audit/ledger';
 import {
   mergeAlert,
   type Alert,
+  type AlertDecision,
   type AlertQuery,
+  type AlertReviewStore,
   type DetectionStore,
   type DetectorCursorStore,
   type ReferenceData,
   type ReferenceKind,
   type ReferenceLoad,
   type ReferenceRecordOf,
+  type ReviewQuery,
+  type ReviewedAlert,
   alertColumns,
   alertFromJson,
   assertColumnsMatch,
@@ -31,6 +35,7 @@ import { DETECTION_MIGRATIONS } from './detection-migrations.js';
 import * as sql from './detection-statements.js';
 import { isStoreError, sqliteErrorCode, storeFailure, StoreError, type StoreErrorCode } from './errors.js';
 import { openDatabase } from './open-database.js';
+import { createSqliteAlertReview } from './sqlite-alert-review.js';
 
 export interface SqliteDetectionStoreOptions {
   /** Path of the database file (embedded mode: `<data dir>/detection.sqlite`, see detectionFileIn). */
@@ -72,13 +77,14 @@ function prepare(db: Database.Database) {
  * own connection. Synchronous underneath; every write is one IMMEDIATE transaction, so a version
  * number is never handed out twice and an alert's read-merge-write is never interleaved.
  */
-export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore {
+export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore, AlertReviewStore {
   /** The database file this store reads and writes. */
   readonly file: string;
   readonly #logger: Logger;
   readonly #db: Database.Database;
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #alertLists = new Map<string, Database.Statement<unknown[], AlertRow>>();
+  readonly #review: AlertReviewStore;
   #closed = false;
 
   constructor(options: SqliteDetectionStoreOptions) {
@@ -93,6 +99,12 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
     });
     try {
       this.#stmt = prepare(this.#db);
+      this.#review = createSqliteAlertReview({
+        db: this.#db,
+        logger: this.#logger,
+        read: (what, fn) => this.#read(what, fn),
+        write: (what, fn) => this.#write(what, fn),
+      });
     } catch (err) {
       this.#db.close();
       throw this.#fail('STORE_OPEN_FAILED', 'preparing the detection statements', err);
@@ -323,6 +335,33 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
       for (const [origin, index] of entries) this.#stmt.upsertCursor.run(n, origin, index);
     });
     return Promise.resolve();
+  }
+
+  /**
+   * Appends decisions in one IMMEDIATE transaction, all or nothing. Throws STORE_INVALID_VALUE
+   * (naming the decision and field), STORE_UNKNOWN_ALERT when one names no alert of its tenant,
+   * STORE_FULL or STORE_INSERT_FAILED.
+   */
+  async decide(decisions: readonly AlertDecision[]): Promise<void> {
+    this.#assertOpen();
+    return this.#review.decide(decisions);
+  }
+
+  /** Every decision of one alert of the tenant, oldest first (by decidedAt, then the order stored). */
+  async decisions(tenant: string, alertId: string): Promise<AlertDecision[]> {
+    return this.#review.decisions(tenant, alertId);
+  }
+
+  /** Alerts with their status (latest decision by decidedAt, then the order stored), as ReviewQuery says. */
+  async reviewList(query: ReviewQuery): Promise<{ total: number; items: ReviewedAlert[] }> {
+    this.#assertOpen();
+    return this.#review.reviewList(query);
+  }
+
+  /** Open alerts per rule and severity, and the oldest open alert's firstEventAt. */
+  async reviewSummary(tenant: string): ReturnType<AlertReviewStore['reviewSummary']> {
+    this.#assertOpen();
+    return this.#review.reviewSummary(tenant);
   }
 
   /** The settings in effect on this store's connection (synchronous 2 = FULL), for diagnostics and tests. */
