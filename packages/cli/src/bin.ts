@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAlertsCommand } from './commands/alerts.js';
 import { registerCollectorCommand } from './commands/collector.js';
+import { registerConsoleCommand } from './commands/console.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDetectorCommand } from './commands/detector.js';
 import { registerEvidenceCommand } from './commands/evidence.js';
@@ -28,6 +29,7 @@ registerMigrateCommand(program);
 registerCollectorCommand(program);
 registerLedgerWriterCommand(program);
 registerDetectorCommand(program);
+registerConsoleCommand(program);
 registerPolicyCommand(program);
 registerKeysCommand(program);
 registerUsersCommand(program);

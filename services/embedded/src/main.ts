@@ -11,6 +11,8 @@ import {
   openIngestKeyStore,
 } from '@phi-audit/collector';
 import { CheckpointError, loadOrCreateSigningKey, loadSigningKey } from '@phi-audit/checkpoints';
+import { registerConsole } from '@phi-audit/console';
+import { consoleFileIn, createAccountStore, type AccountStore } from '@phi-audit/console-accounts';
 import type { NoteSigner } from '@phi-audit/ledger';
 import { startEmbeddedDetector, type EmbeddedDetector } from '@phi-audit/detector';
 import { registerLedgerRoutes } from '@phi-audit/ledger-api';
@@ -153,6 +155,7 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
   let openedLedger: EmbeddedLedger | undefined;
   let referenceStore: SqliteDetectionStore | undefined;
   let detecting: Promise<EmbeddedDetector> | undefined;
+  let accounts: AccountStore | undefined;
   try {
     const ledgerFile = join(dataDir, LEDGER_FILE);
     const ledgerExisted = existsSync(ledgerFile);
@@ -216,6 +219,10 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
       store: detectionStore,
       authenticate: (bearer) => keys.authenticate(bearer),
     });
+    // The console (API under /api, OpenAPI at /docs), its accounts in <data>/console.sqlite.
+    const consoleAccounts = createAccountStore({ file: consoleFileIn(dataDir), logger });
+    accounts = consoleAccounts;
+    await registerConsole(server, { accounts: consoleAccounts });
     const detector = await detecting;
     await server.listen({ host: config.http.host, port: config.http.port }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;
@@ -252,6 +259,7 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
           await ledger.close();
           await detector?.close(); // its final flush and cursor save
           await detectionStore.close();
+          consoleAccounts.close();
           await openedStore.close();
         } finally {
           lock.release();
@@ -264,6 +272,11 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     await openedLedger?.close().catch(() => undefined);
     await detecting?.then((d) => d.close()).catch(() => undefined);
     await referenceStore?.close().catch(() => undefined);
+    try {
+      accounts?.close();
+    } catch {
+      // closing after a failed start: the original error matters
+    }
     await store?.close().catch(() => undefined);
     lock.release();
     throw error;

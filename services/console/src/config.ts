@@ -1,0 +1,68 @@
+import { resolve } from 'node:path';
+import {
+  boundedIntEnv as int,
+  clickhouseDatabaseEnv,
+  clickhouseUrlEnv,
+  envProblems,
+  logLevelEnv,
+  presentEnv,
+  type LogLevel,
+} from '@phi-audit/service-runtime';
+import { z } from 'zod';
+import { ConsoleApiError } from './errors.js';
+
+/** The console's port in cluster mode unless CONSOLE_PORT says otherwise. */
+export const DEFAULT_CONSOLE_PORT = 8090;
+
+// Messages never echo values: CLICKHOUSE_URL carries a password.
+const EnvSchema = z.object({
+  CONSOLE_HOST: z.string().min(1).default('127.0.0.1'),
+  CONSOLE_PORT: int('CONSOLE_PORT', 0, 65_535).default(DEFAULT_CONSOLE_PORT),
+  CONSOLE_DATA_DIR: z.string({ error: 'CONSOLE_DATA_DIR is required: the directory of console.sqlite' }).min(1),
+  CONSOLE_TRUST_PROXY: z
+    .enum(['true', 'false'], { error: 'CONSOLE_TRUST_PROXY must be true or false' })
+    .default('false'),
+  // For the alert and search routes that read ClickHouse; the session core does not need it.
+  CLICKHOUSE_URL: clickhouseUrlEnv.optional(),
+  CLICKHOUSE_DATABASE: clickhouseDatabaseEnv,
+  LOG_LEVEL: logLevelEnv,
+});
+
+/** The cluster-mode console's configuration, parsed once from the environment. */
+export interface ConsoleConfig {
+  readonly http: { readonly host: string; readonly port: number };
+  /** Absolute directory of console.sqlite (the accounts). */
+  readonly dataDir: string;
+  /** Trust X-Forwarded-* from a TLS-terminating proxy (Secure cookie, client address). */
+  readonly trustProxy: boolean;
+  /** Never log it: it carries credentials. */
+  readonly clickhouseUrl: string | undefined;
+  readonly clickhouseDatabase: string;
+  readonly logLevel: LogLevel;
+}
+
+/**
+ * Parses the console's environment. Throws CONSOLE_CONFIG_INVALID listing every problem at
+ * once; returns a frozen object. Empty variables count as unset.
+ */
+export function parseConsoleConfig(
+  env: Record<string, string | undefined>,
+  cwd: string = process.cwd(),
+): ConsoleConfig {
+  const parsed = EnvSchema.safeParse(presentEnv(env));
+  if (!parsed.success) {
+    throw new ConsoleApiError(
+      'CONSOLE_CONFIG_INVALID',
+      `invalid console configuration:\n  - ${envProblems(parsed.error).join('\n  - ')}`,
+    );
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    http: Object.freeze({ host: e.CONSOLE_HOST, port: e.CONSOLE_PORT }),
+    dataDir: resolve(cwd, e.CONSOLE_DATA_DIR),
+    trustProxy: e.CONSOLE_TRUST_PROXY === 'true',
+    clickhouseUrl: e.CLICKHOUSE_URL,
+    clickhouseDatabase: e.CLICKHOUSE_DATABASE,
+    logLevel: e.LOG_LEVEL,
+  });
+}

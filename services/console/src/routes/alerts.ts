@@ -1,0 +1,274 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ConsoleAuditTrail, ConsoleUser } from '@phi-audit/console-audit';
+import type { Role } from '@phi-audit/console-accounts';
+import type { AlertDecision, AlertReviewStore, DetectionStore, ReviewQuery, Alert } from '@phi-audit/rules';
+import { principalOf } from '../route-access.js';
+import { loadAlertContext, patientsDisclosed, type AlertContextLedger } from './alert-context.js';
+import {
+  AlertListQuerySchema,
+  AlertParamsSchema,
+  BulkDecisionBodySchema,
+  DecisionBodySchema,
+  DEFAULT_ALERT_PAGE,
+  TenantParamsSchema,
+} from './alert-route-schemas.js';
+import { parseOrReject, sendAuditFailure, sendNotFound } from './route-errors.js';
+
+/**
+ * The console's alert review routes (issue 6 item 3) under `/api/tenants/:tenant/alerts`.
+ * Every view of PHI and every decision is recorded in the ledger through the console audit
+ * trail BEFORE anything is sent (item 8): when the ledger does not acknowledge, the answer is
+ * 503 and nothing read is disclosed, and no decision is stored.
+ *
+ * Roles (roles.ts): the auditor is read-only with "no PHI search", and an alert row is PHI (it
+ * pairs a workforce member with a patient and explains why the access looked wrong), so auditors
+ * get only the dashboard summary (counts per rule and severity); the list and the detail are for
+ * privacy officers, investigators and admins; only privacy officers and admins decide.
+ */
+
+export interface AlertRoutesOptions {
+  review: AlertReviewStore;
+  detection: Pick<DetectionStore, 'alert'>;
+  ledger: AlertContextLedger;
+  audit: ConsoleAuditTrail;
+  /** Epoch ms of decisions. Default Date.now. */
+  now?: () => number;
+}
+
+const READERS: readonly Role[] = ['privacy_officer', 'investigator', 'admin'];
+const DECIDERS: readonly Role[] = ['privacy_officer', 'admin'];
+const EVERYONE: readonly Role[] = ['privacy_officer', 'investigator', 'admin', 'auditor'];
+
+/** Alert look-ups of a bulk decision run this many at a time (a ClickHouse store does one query each). */
+const LOOKUP_CONCURRENCY = 16;
+
+const PREFIX = '/api/tenants/:tenant/alerts';
+
+function consoleUserOf(request: FastifyRequest): ConsoleUser {
+  const p = principalOf(request);
+  return { username: p.username, role: p.role, ip: p.ip };
+}
+
+function isUnknownAlert(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'STORE_UNKNOWN_ALERT';
+}
+
+/** The tenant's alerts with these ids, or undefined when any is not the tenant's. */
+async function alertsOf(
+  detection: Pick<DetectionStore, 'alert'>,
+  tenant: string,
+  ids: readonly string[],
+): Promise<Alert[] | undefined> {
+  const found: Alert[] = [];
+  for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
+    const batch = await Promise.all(ids.slice(i, i + LOOKUP_CONCURRENCY).map((id) => detection.alert(tenant, id)));
+    for (const alert of batch) {
+      if (alert === undefined) return undefined;
+      found.push(alert);
+    }
+  }
+  return found;
+}
+
+/** Registers the alert review routes on `app` (each declares its access; the app checks sessions). */
+export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOptions): void {
+  const { review, detection, ledger, audit } = options;
+  const now = options.now ?? Date.now;
+
+  /**
+   * Records the decision, then stores it: a decision the ledger did not acknowledge is not
+   * taken. Answers 404 (nothing recorded or stored) when any alert is not the tenant's.
+   */
+  async function decide(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    tenant: string,
+    alertIds: readonly string[],
+    body: { decision: AlertDecision['decision']; reason: string },
+  ): Promise<boolean> {
+    const alerts = await alertsOf(detection, tenant, alertIds);
+    if (alerts === undefined) {
+      void sendNotFound(reply);
+      return false;
+    }
+    const user = consoleUserOf(request);
+    try {
+      await audit.record({
+        kind: 'decide',
+        tenant,
+        user,
+        decision: body.decision,
+        alerts: alerts.map((a) => ({
+          alertId: a.alertId,
+          ...(a.patientId !== undefined ? { patientId: a.patientId } : {}),
+        })),
+      });
+    } catch (error) {
+      if (sendAuditFailure(reply, error)) return false;
+      throw error;
+    }
+    const decidedAt = now();
+    try {
+      await review.decide(
+        alerts.map((a) => ({
+          tenant,
+          alertId: a.alertId,
+          decision: body.decision,
+          reason: body.reason,
+          decidedBy: user.username,
+          decidedAt,
+        })),
+      );
+    } catch (error) {
+      // An alert removed between the look-up and the write: still all or nothing.
+      if (!isUnknownAlert(error)) throw error;
+      void sendNotFound(reply);
+      return false;
+    }
+    request.log.info({ tenant, alerts: alerts.length, decision: body.decision }, 'alert decisions stored');
+    return true;
+  }
+
+  app.get(PREFIX, { config: { access: { roles: READERS, tenantScoped: true } } }, async (request, reply) => {
+    const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
+    if (params === undefined) return reply;
+    const q = parseOrReject(AlertListQuerySchema, request.query, 'query', reply);
+    if (q === undefined) return reply;
+    const query: ReviewQuery = {
+      tenant: params.tenant,
+      limit: q.limit ?? DEFAULT_ALERT_PAGE,
+      offset: q.offset ?? 0,
+      sort: q.sort ?? 'risk',
+      ...(q.status !== undefined ? { statuses: [...new Set(q.status)] } : {}),
+      ...(q.rule !== undefined ? { ruleId: q.rule } : {}),
+      ...(q.user !== undefined ? { userId: q.user } : {}),
+      ...(q.patient !== undefined ? { patientId: q.patient } : {}),
+      ...(q.minSeverity !== undefined ? { minSeverity: q.minSeverity } : {}),
+      ...(q.from !== undefined ? { fromDay: q.from } : {}),
+      ...(q.to !== undefined ? { toDay: q.to } : {}),
+    };
+    const page = await review.reviewList(query);
+    const patientIds = [...new Set(page.items.flatMap((i) => (i.alert.patientId ? [i.alert.patientId] : [])))];
+    try {
+      // A page of alerts discloses the patients on it: one search record per page, naming them.
+      await audit.record({
+        kind: 'search',
+        tenant: params.tenant,
+        user: consoleUserOf(request),
+        filters: {
+          ...(q.patient !== undefined ? { patientId: q.patient } : {}),
+          ...(q.user !== undefined ? { userId: q.user } : {}),
+        },
+        patientIds,
+        resultCount: page.items.length,
+      });
+    } catch (error) {
+      if (sendAuditFailure(reply, error)) return reply;
+      throw error;
+    }
+    request.log.debug({ tenant: params.tenant, items: page.items.length, total: page.total }, 'alert page');
+    return reply.send({ total: page.total, limit: query.limit, offset: query.offset, items: page.items });
+  });
+
+  app.get(
+    `${PREFIX}/summary`,
+    { config: { access: { roles: EVERYONE, tenantScoped: true } } },
+    async (request, reply) => {
+      const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
+      if (params === undefined) return reply;
+      // Counts only (no patient, user or explanation): not a disclosure, so not recorded.
+      return reply.send(await review.reviewSummary(params.tenant));
+    },
+  );
+
+  app.get(
+    `${PREFIX}/:alertId`,
+    { config: { access: { roles: READERS, tenantScoped: true } } },
+    async (request, reply) => {
+      const params = parseOrReject(AlertParamsSchema, request.params, 'params', reply);
+      if (params === undefined) return reply;
+      const { tenant, alertId } = params;
+      const alert = await detection.alert(tenant, alertId);
+      if (alert === undefined || alert.tenant !== tenant) return sendNotFound(reply);
+      const [decisions, context] = await Promise.all([
+        review.decisions(tenant, alertId),
+        loadAlertContext(ledger, alert),
+      ]);
+      const user = consoleUserOf(request);
+      try {
+        await audit.record({
+          kind: 'view_alert',
+          tenant,
+          user,
+          alertId,
+          ...(alert.patientId !== undefined ? { patientId: alert.patientId } : {}),
+          evidenceCount: context.evidence.length,
+        });
+        // The evidence events are the user's own accesses: their patients are disclosed with the
+        // user's timeline, so a user-level alert's patients each get a record too.
+        await audit.record({
+          kind: 'view_user_timeline',
+          tenant,
+          user,
+          subjectUserId: alert.userId,
+          patientIds: patientsDisclosed(context),
+          resultCount: context.userTimeline.length,
+        });
+        if (alert.patientId !== undefined && context.patientTimeline !== undefined) {
+          await audit.record({
+            kind: 'view_patient_timeline',
+            tenant,
+            user,
+            patientId: alert.patientId,
+            resultCount: context.patientTimeline.length,
+          });
+        }
+      } catch (error) {
+        if (sendAuditFailure(reply, error)) return reply;
+        throw error;
+      }
+      const latest = decisions[decisions.length - 1];
+      return reply.send({
+        alert,
+        status: latest?.decision ?? 'open',
+        decisions,
+        evidence: context.evidence,
+        missingEvidence: context.missingEvidence,
+        timelineWindow: context.window,
+        userTimeline: context.userTimeline,
+        patientTimeline: context.patientTimeline ?? null,
+      });
+    },
+  );
+
+  app.post(
+    `${PREFIX}/:alertId/decisions`,
+    { config: { access: { roles: DECIDERS, tenantScoped: true } } },
+    async (request, reply) => {
+      const params = parseOrReject(AlertParamsSchema, request.params, 'params', reply);
+      if (params === undefined) return reply;
+      const body = parseOrReject(DecisionBodySchema, request.body, 'body', reply);
+      if (body === undefined) return reply;
+      if (!(await decide(request, reply, params.tenant, [params.alertId], body))) return reply;
+      // decisions() is oldest first by decision time: the last is the status (a decision entered
+      // with an earlier clock joins the history without becoming the status).
+      const history = await review.decisions(params.tenant, params.alertId);
+      const latest = history[history.length - 1];
+      return reply.code(201).send({ status: latest?.decision ?? 'open', decision: body.decision });
+    },
+  );
+
+  app.post(
+    `${PREFIX}/decisions`,
+    { config: { access: { roles: DECIDERS, tenantScoped: true } } },
+    async (request, reply) => {
+      const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
+      if (params === undefined) return reply;
+      const body = parseOrReject(BulkDecisionBodySchema, request.body, 'body', reply);
+      if (body === undefined) return reply;
+      const alertIds = [...new Set(body.alertIds)];
+      if (!(await decide(request, reply, params.tenant, alertIds, body))) return reply;
+      return reply.code(201).send({ decided: alertIds.length, decision: body.decision });
+    },
+  );
+}
