@@ -1,10 +1,11 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Alert } from '@phi-audit/rules';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createKeyWithCli, startEmbeddedCli } from '../harness/embedded-cli.js';
-import { runCli, waitFor, type CliProcess } from '../harness/processes.js';
+import { CLI, runCli, waitFor, type CliProcess } from '../harness/processes.js';
 
 const TENANT = 'demo-clinic';
 
@@ -114,7 +115,89 @@ describe('e2e: npm start + demo with scenarios → alerts (phi-audit alerts)', (
       expect(bad.code).toBe(2);
       expect(bad.output).toMatch(/--min-severity must be one of low, medium, high, critical/);
 
+      // The same alerts through the console API, as a privacy officer of this tenant: list, open one
+      // (evidence events and timelines), decide it; each view and decision lands in the ledger.
+      const password = 'correct horse battery staple 9';
+      const officer = spawnSync(
+        process.execPath,
+        [CLI, 'users', 'create', '--data', dataDir, '--username', 'admin', '--role', 'admin', '--password-stdin'],
+        { input: `${password}\n`, encoding: 'utf8' },
+      );
+      expect(officer.status, officer.stderr).toBe(0);
+      const po = spawnSync(
+        process.execPath,
+        [
+          CLI,
+          'users',
+          'create',
+          '--data',
+          dataDir,
+          '--username',
+          'officer',
+          '--role',
+          'privacy_officer',
+          '--tenant',
+          TENANT,
+          '--password-stdin',
+        ],
+        { input: `${password}\n`, encoding: 'utf8' },
+      );
+      expect(po.status, po.stderr).toBe(0);
+      const login = await fetch(`${url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'officer', password }),
+      });
+      expect(login.status).toBe(200);
+      const { csrfToken } = (await login.json()) as { csrfToken: string };
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const api = (path: string, init: RequestInit = {}) =>
+        fetch(`${url}/api/tenants/${TENANT}${path}`, {
+          ...init,
+          headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json', ...init.headers },
+        });
+      const listed = await api('/alerts?rule=family&status=open');
+      expect(listed.status, await listed.clone().text()).toBe(200);
+      const list = (await listed.json()) as {
+        total: number;
+        items: { alert: Alert; status: string }[];
+      };
+      expect(list.total).toBe(family.length);
+      const target = list.items[0]!.alert;
+      const detail = (await (await api(`/alerts/${target.alertId}`)).json()) as {
+        alert: Alert;
+        evidence: { event: { eventId: string } }[];
+        userTimeline: unknown[];
+      };
+      expect(detail.alert.alertId).toBe(target.alertId);
+      expect(detail.evidence.map((e) => e.event.eventId)).toEqual(target.evidence.map((e) => e.eventId));
+      expect(detail.userTimeline.length).toBeGreaterThan(0);
+      const decided = await api(`/alerts/${target.alertId}/decisions`, {
+        method: 'POST',
+        body: JSON.stringify({ decision: 'escalated', reason: 'Household member, no care relationship.' }),
+      });
+      expect(decided.status).toBe(201);
+      const after = (await (await api('/alerts?rule=family&status=escalated')).json()) as { total: number };
+      expect(after.total).toBe(1);
+      // Another tenant's URL does not exist for this officer.
+      expect((await fetch(`${url}/api/tenants/other/alerts`, { headers: { cookie } })).status).toBe(404);
+
       expect(await server.stop()).toBe(0);
+      // The console's look-ups are in the ledger, and it verifies.
+      const verify = await runCli(['verify', '--data', dataDir, '--key', join(dataDir, 'checkpoint-signing.key.pub')]);
+      expect(verify.code, verify.output).toBe(0);
+      const bundle = await runCli([
+        'evidence',
+        '--data',
+        dataDir,
+        '--tenant',
+        TENANT,
+        '--user',
+        'console:officer',
+        '--out',
+        join(root, 'officer.bundle'),
+      ]);
+      expect(bundle.code, bundle.output).toBe(0);
       server = undefined;
     },
   );

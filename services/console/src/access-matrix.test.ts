@@ -1,4 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ROLES, type Role } from '@phi-audit/console-accounts';
+import { createConsoleAuditTrail } from '@phi-audit/console-audit';
+import {
+  createSqliteDetectionStore,
+  createSqliteLedgerStore,
+  detectionFileIn,
+  ledgerFileIn,
+  type SqliteDetectionStore,
+  type SqliteLedgerStore,
+} from '@phi-audit/store-sqlite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleRoute } from './access-control.js';
@@ -6,7 +18,9 @@ import { buildConsoleApp } from './console-app.js';
 import { createConsoleLogger } from './console-logger.js';
 import { isConsoleApiError } from './errors.js';
 import { principalOf, type RouteAccess } from './route-access.js';
+import { registerAlertRoutes } from './routes/alerts.js';
 import { authHeaders, createConsoleFixture, type ConsoleFixture } from './testing/console-fixture.js';
+import { createSqliteLedgerAppender } from './testing/sqlite-ledger-appender.js';
 
 /** Probe routes with every shape of access the contract allows, beside the real session routes. */
 async function probeRoutes(api: FastifyInstance): Promise<void> {
@@ -31,11 +45,27 @@ function concreteUrl(url: string): string {
 }
 
 let f: ConsoleFixture;
+let storeDir: string;
+let detection: SqliteDetectionStore;
+let ledger: SqliteLedgerStore;
 beforeAll(async () => {
-  f = await createConsoleFixture({ routes: probeRoutes });
+  // The real feature routes too, on real (empty) stores: the matrix covers every route the console serves.
+  storeDir = mkdtempSync(join(tmpdir(), 'console-matrix-'));
+  detection = createSqliteDetectionStore({ file: detectionFileIn(storeDir) });
+  ledger = createSqliteLedgerStore({ file: ledgerFileIn(storeDir) });
+  const audit = createConsoleAuditTrail({ publish: createSqliteLedgerAppender(ledger) });
+  f = await createConsoleFixture({
+    routes: async (api) => {
+      await probeRoutes(api);
+      registerAlertRoutes(api, { review: detection, detection, ledger, audit });
+    },
+  });
 });
 afterAll(async () => {
   await f.close();
+  await detection.close();
+  await ledger.close();
+  rmSync(storeDir, { recursive: true, force: true });
 });
 
 describe('role × endpoint matrix (default deny)', () => {
@@ -47,6 +77,15 @@ describe('role × endpoint matrix (default deny)', () => {
     expect(seen).toContain('GET /healthz');
     expect(seen).toContain('GET /docs/json');
     expect(seen).toContain('PUT /api/tenants/:tenant/probe');
+    for (const r of [
+      'GET /api/tenants/:tenant/alerts',
+      'GET /api/tenants/:tenant/alerts/summary',
+      'GET /api/tenants/:tenant/alerts/:alertId',
+      'POST /api/tenants/:tenant/alerts/:alertId/decisions',
+      'POST /api/tenants/:tenant/alerts/decisions',
+    ]) {
+      expect(seen).toContain(r);
+    }
   });
 
   it('anonymous: 401 on every non-public route, never 401/403 on public ones', async () => {

@@ -14,3 +14,4 @@ export { CSRF_HEADER, SESSION_COOKIE } from './session-cookie.js';
 export { ERROR_BODY_SCHEMA } from './session-routes.js';
 export { DEFAULT_CONSOLE_PORT, parseConsoleConfig, type ConsoleConfig } from './config.js';
 export { main } from './main.js';
+export { registerAlertRoutes } from './routes/alerts.js';

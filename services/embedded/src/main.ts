@@ -11,7 +11,8 @@ import {
   openIngestKeyStore,
 } from '@phi-audit/collector';
 import { CheckpointError, loadOrCreateSigningKey, loadSigningKey } from '@phi-audit/checkpoints';
-import { registerConsole } from '@phi-audit/console';
+import { registerAlertRoutes, registerConsole } from '@phi-audit/console';
+import { createConsoleAuditTrail } from '@phi-audit/console-audit';
 import { consoleFileIn, createAccountStore, type AccountStore } from '@phi-audit/console-accounts';
 import type { NoteSigner } from '@phi-audit/ledger';
 import { startEmbeddedDetector, type EmbeddedDetector } from '@phi-audit/detector';
@@ -222,7 +223,15 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     // The console (API under /api, OpenAPI at /docs), its accounts in <data>/console.sqlite.
     const consoleAccounts = createAccountStore({ file: consoleFileIn(dataDir), logger });
     accounts = consoleAccounts;
-    await registerConsole(server, { accounts: consoleAccounts });
+    // Every PHI view and decision is appended to the ledger (as the console's own access events)
+    // and committed before the console answers.
+    const audit = createConsoleAuditTrail({ publish: (events) => ledger.publish(events), logger });
+    await registerConsole(server, {
+      accounts: consoleAccounts,
+      routes: async (api) => {
+        registerAlertRoutes(api, { review: detectionStore, detection: detectionStore, ledger: openedStore, audit });
+      },
+    });
     const detector = await detecting;
     await server.listen({ host: config.http.host, port: config.http.port }).catch((error: unknown) => {
       const code = (error as NodeJS.ErrnoException).code;

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Role } from '@phi-audit/console-accounts';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
-import { createChainBuilder, type AccessRow } from '@phi-audit/ledger';
+import type { AccessRow } from '@phi-audit/ledger';
 import { alertId, type Alert, type AlertDecision, type AlertKey, type ReviewedAlert } from '@phi-audit/rules';
 import type { AccessEvent } from '@phi-audit/schema';
 import {
@@ -18,6 +18,7 @@ import {
   type SqliteLedgerStore,
 } from '@phi-audit/store-sqlite';
 import type { EvidenceEntry } from './alert-context.js';
+import { createSqliteLedgerAppender } from '../testing/sqlite-ledger-appender.js';
 import { registerAlertRoutes } from './alerts.js';
 
 interface ListBody {
@@ -118,21 +119,7 @@ describe('alert review routes', () => {
   let detection: SqliteDetectionStore;
   let app: FastifyInstance;
   let ledgerDown = false;
-  let nextOffset = 1;
-  let appending: Promise<unknown> = Promise.resolve();
-
-  /** Appends events to their tenant's log, one append at a time (as the embedded writer does). */
-  function appendEvents(events: readonly AccessEvent[]): Promise<void> {
-    const run = appending.then(async () => {
-      for (const tenant of new Set(events.map((e) => e.tenant))) {
-        const builder = createChainBuilder(await ledger.head(embeddedOrigin(tenant)));
-        const mine = events.filter((e) => e.tenant === tenant);
-        await ledger.append(mine.map((event) => builder.append({ sourceOffset: nextOffset++, event })));
-      }
-    });
-    appending = run.catch(() => undefined);
-    return run;
-  }
+  let appendEvents: (events: readonly AccessEvent[]) => Promise<void>;
 
   /** The console's own access events of `tenant` (newest first). */
   const consoleRows = (tenant: string, username = 'priya'): Promise<AccessRow[]> =>
@@ -146,6 +133,7 @@ describe('alert review routes', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'phi-console-alerts-'));
     ledger = createSqliteLedgerStore({ file: ledgerFileIn(dir) });
+    appendEvents = createSqliteLedgerAppender(ledger);
     detection = createSqliteDetectionStore({ file: detectionFileIn(dir) });
     await appendEvents(EHR_EVENTS);
     await detection.upsertAlerts([a1, a2, a3, b1]);
@@ -169,7 +157,13 @@ describe('alert review routes', () => {
         await reply.code(403).send({ error: { code: 'TEST_FORBIDDEN', message: 'forbidden' } });
       }
     });
-    registerAlertRoutes(app, { review: detection, detection, ledger, audit, now: () => T0 + 10 * DAY });
+    // As registerConsole does: the routes on an instance under the /api prefix.
+    await app.register(
+      async (api) => {
+        registerAlertRoutes(api, { review: detection, detection, ledger, audit, now: () => T0 + 10 * DAY });
+      },
+      { prefix: '/api' },
+    );
     await app.ready();
   });
 

@@ -42,7 +42,8 @@ const EVERYONE: readonly Role[] = ['privacy_officer', 'investigator', 'admin', '
 /** Alert look-ups of a bulk decision run this many at a time (a ClickHouse store does one query each). */
 const LOOKUP_CONCURRENCY = 16;
 
-const PREFIX = '/api/tenants/:tenant/alerts';
+/** Relative to the console's `/api` prefix (registerConsole's `routes` instance). */
+const PREFIX = '/tenants/:tenant/alerts';
 
 function consoleUserOf(request: FastifyRequest): ConsoleUser {
   const p = principalOf(request);
