@@ -228,8 +228,9 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     const audit = createConsoleAuditTrail({ publish: (events) => ledger.publish(events), logger });
     await registerConsole(server, {
       accounts: consoleAccounts,
-      routes: async (api) => {
+      routes: (api) => {
         registerAlertRoutes(api, { review: detectionStore, detection: detectionStore, ledger: openedStore, audit });
+        return Promise.resolve();
       },
     });
     const detector = await detecting;
