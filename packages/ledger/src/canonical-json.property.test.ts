@@ -91,7 +91,8 @@ describe('canonicalAccessEventJson (fast path for schema-valid events)', () => {
       }),
       { numRuns: 3000 },
     );
-    expect(withoutPatient, 'logins without a patient were covered').toBeGreaterThan(50);
+    // Logins are about 1 run in 60 (48 of 3,000 seen in one CI run): 10 is far below any plausible draw.
+    expect(withoutPatient, 'logins without a patient were covered').toBeGreaterThan(10);
   });
 
   it('makes the chain builder produce the same records for sealed and unsealed events', () => {
