@@ -179,6 +179,20 @@ describe('e2e: npm start + demo with scenarios → alerts (phi-audit alerts)', (
       expect(decided.status).toBe(201);
       const after = (await (await api('/alerts?rule=family&status=escalated')).json()) as { total: number };
       expect(after.total).toBe(1);
+      // Who looked at that patient's record: the snooper is in the access report and the search.
+      const report = (await (await api(`/patients/${encodeURIComponent(target.patientId!)}/access-report`)).json()) as {
+        users: { userId: string; accesses: number }[];
+      };
+      expect(report.users.map((u) => u.userId)).toContain(target.userId);
+      const search = await api(`/accesses?patient=${encodeURIComponent(target.patientId!)}&user=${target.userId}`);
+      expect(search.status).toBe(200);
+      const found = (await search.json()) as { items: { eventId: string }[] };
+      expect(found.items.map((r) => r.eventId)).toEqual(expect.arrayContaining(target.evidence.map((e) => e.eventId)));
+      const csv = await api(`/accesses.csv?patient=${encodeURIComponent(target.patientId!)}`);
+      expect(csv.status).toBe(200);
+      expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+      expect((await csv.text()).split('\n').length).toBeGreaterThan(report.users.length);
+
       // Another tenant's URL does not exist for this officer.
       expect((await fetch(`${url}/api/tenants/other/alerts`, { headers: { cookie } })).status).toBe(404);
 

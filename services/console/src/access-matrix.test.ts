@@ -18,7 +18,9 @@ import { buildConsoleApp } from './console-app.js';
 import { createConsoleLogger } from './console-logger.js';
 import { isConsoleApiError } from './errors.js';
 import { principalOf, type RouteAccess } from './route-access.js';
+import { registerAccessReportRoutes } from './routes/access-report.js';
 import { registerAlertRoutes } from './routes/alerts.js';
+import { registerSearchRoutes } from './routes/search.js';
 import { authHeaders, createConsoleFixture, type ConsoleFixture } from './testing/console-fixture.js';
 import { createSqliteLedgerAppender } from './testing/sqlite-ledger-appender.js';
 
@@ -58,6 +60,8 @@ beforeAll(async () => {
     routes: async (api) => {
       await probeRoutes(api);
       registerAlertRoutes(api, { review: detection, detection, ledger, audit });
+      registerSearchRoutes(api, { ledger, audit });
+      registerAccessReportRoutes(api, { ledger, audit });
     },
   });
 });
@@ -83,6 +87,9 @@ describe('role × endpoint matrix (default deny)', () => {
       'GET /api/tenants/:tenant/alerts/:alertId',
       'POST /api/tenants/:tenant/alerts/:alertId/decisions',
       'POST /api/tenants/:tenant/alerts/decisions',
+      'GET /api/tenants/:tenant/accesses',
+      'GET /api/tenants/:tenant/accesses.csv',
+      'GET /api/tenants/:tenant/patients/:patientId/access-report',
     ]) {
       expect(seen).toContain(r);
     }

@@ -1,9 +1,11 @@
 import { resolve } from 'node:path';
+import { DEFAULT_TOPIC } from '@phi-audit/bus-kafka';
 import {
   boundedIntEnv as int,
   clickhouseDatabaseEnv,
   clickhouseUrlEnv,
   envProblems,
+  kafkaBrokersEnv,
   logLevelEnv,
   presentEnv,
   type LogLevel,
@@ -22,9 +24,15 @@ const EnvSchema = z.object({
   CONSOLE_TRUST_PROXY: z
     .enum(['true', 'false'], { error: 'CONSOLE_TRUST_PROXY must be true or false' })
     .default('false'),
-  // For the alert and search routes that read ClickHouse; the session core does not need it.
-  CLICKHOUSE_URL: clickhouseUrlEnv.optional(),
+  // The writer account: the alert routes read alerts and the ledger, and store decisions.
+  CLICKHOUSE_URL: clickhouseUrlEnv,
   CLICKHOUSE_DATABASE: clickhouseDatabaseEnv,
+  // Every PHI view and decision is published to the ingest topic as the console's own access events.
+  KAFKA_BROKERS: kafkaBrokersEnv,
+  KAFKA_TOPIC: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
+    .default(DEFAULT_TOPIC),
   LOG_LEVEL: logLevelEnv,
 });
 
@@ -35,9 +43,11 @@ export interface ConsoleConfig {
   readonly dataDir: string;
   /** Trust X-Forwarded-* from a TLS-terminating proxy (Secure cookie, client address). */
   readonly trustProxy: boolean;
-  /** Never log it: it carries credentials. */
-  readonly clickhouseUrl: string | undefined;
+  /** The writer account (alert decisions are inserted). Never log it: it carries credentials. */
+  readonly clickhouseUrl: string;
   readonly clickhouseDatabase: string;
+  /** Where the console's audit events go: the collector's topic, so the ledger-writer stores them. */
+  readonly kafka: { readonly brokers: readonly string[]; readonly topic: string };
   readonly logLevel: LogLevel;
 }
 
@@ -63,6 +73,7 @@ export function parseConsoleConfig(
     trustProxy: e.CONSOLE_TRUST_PROXY === 'true',
     clickhouseUrl: e.CLICKHOUSE_URL,
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
+    kafka: Object.freeze({ brokers: Object.freeze(e.KAFKA_BROKERS), topic: e.KAFKA_TOPIC }),
     logLevel: e.LOG_LEVEL,
   });
 }

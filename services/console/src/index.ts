@@ -15,3 +15,5 @@ export { ERROR_BODY_SCHEMA } from './session-routes.js';
 export { DEFAULT_CONSOLE_PORT, parseConsoleConfig, type ConsoleConfig } from './config.js';
 export { main } from './main.js';
 export { registerAlertRoutes } from './routes/alerts.js';
+export { registerSearchRoutes } from './routes/search.js';
+export { registerAccessReportRoutes } from './routes/access-report.js';

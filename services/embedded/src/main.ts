@@ -11,7 +11,12 @@ import {
   openIngestKeyStore,
 } from '@phi-audit/collector';
 import { CheckpointError, loadOrCreateSigningKey, loadSigningKey } from '@phi-audit/checkpoints';
-import { registerAlertRoutes, registerConsole } from '@phi-audit/console';
+import {
+  registerAccessReportRoutes,
+  registerAlertRoutes,
+  registerConsole,
+  registerSearchRoutes,
+} from '@phi-audit/console';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
 import { consoleFileIn, createAccountStore, type AccountStore } from '@phi-audit/console-accounts';
 import type { NoteSigner } from '@phi-audit/ledger';
@@ -230,6 +235,8 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
       accounts: consoleAccounts,
       routes: (api) => {
         registerAlertRoutes(api, { review: detectionStore, detection: detectionStore, ledger: openedStore, audit });
+        registerSearchRoutes(api, { ledger: openedStore, audit });
+        registerAccessReportRoutes(api, { ledger: openedStore, audit });
         return Promise.resolve();
       },
     });

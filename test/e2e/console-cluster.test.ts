@@ -1,0 +1,183 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { alertId, type Alert } from '@phi-audit/rules';
+import {
+  createClickHouseDetectionStore,
+  createClickHouseLedgerStore,
+  type ClickHouseDetectionStore,
+  type ClickHouseLedgerStore,
+} from '@phi-audit/store-clickhouse';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startClusterStack, type ClusterStack } from '../harness/cluster-stack.js';
+import { CLI, freePort, startCli, waitFor, type CliProcess } from '../harness/processes.js';
+
+// `phi-audit console` in cluster mode: alerts and decisions in ClickHouse, and every view and
+// decision published to Kafka as the console's own access events, which the ledger-writer
+// appends to the tenant's log like any ingested event.
+const TENANT = 'clinic-cc';
+const PASSWORD = 'correct horse battery staple 11';
+
+function createUser(dataDir: string, username: string, role: string, tenant?: string): void {
+  const args = ['users', 'create', '--data', dataDir, '--username', username, '--role', role];
+  if (tenant !== undefined) args.push('--tenant', tenant);
+  const created = spawnSync(process.execPath, [CLI, ...args, '--password-stdin'], {
+    input: `${PASSWORD}\n`,
+    encoding: 'utf8',
+  });
+  expect(created.status, created.stderr).toBe(0);
+}
+
+describe('e2e: the console in cluster mode (ClickHouse alerts, audited through Kafka)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'phi-console-cluster-'));
+  let stack: ClusterStack | undefined;
+  let consoleProcess: CliProcess | undefined;
+  let detection: ClickHouseDetectionStore | undefined;
+  let ledger: ClickHouseLedgerStore | undefined;
+
+  beforeAll(async () => {
+    stack = await startClusterStack({ name: 'console', tenants: [TENANT] });
+    detection = createClickHouseDetectionStore({ url: stack.clickhouseUrl, database: stack.database });
+    ledger = createClickHouseLedgerStore({ url: stack.clickhouseUrl, database: stack.database });
+  }, 120_000);
+  afterAll(async () => {
+    await consoleProcess?.stop();
+    await detection?.close();
+    await ledger?.close();
+    await stack?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }, 60_000);
+
+  it(
+    'lists a stored alert, records a decision, and its audit events reach the ClickHouse ledger',
+    { timeout: 180_000 },
+    async () => {
+      const s = stack!;
+      // The alert's evidence: one access ingested through the collector and stored by the writer.
+      const occurredAt = Math.floor(Date.now() / 60_000) * 60_000 - 3_600_000;
+      const posted = await fetch(`${s.collectorUrl}/v1/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${s.keys.get(TENANT)!}` },
+        body: JSON.stringify([
+          {
+            eventId: 'cc-ehr-1',
+            occurredAt: new Date(occurredAt).toISOString(),
+            actor: { userId: 'dr.cc', role: 'nurse' },
+            patient: { id: 'MRN-CC-1' },
+            action: 'view',
+            resource: { type: 'Patient' },
+            outcome: 'success',
+          },
+        ]),
+      });
+      expect(posted.status, await posted.text()).toBe(202);
+      await waitFor(
+        `the EHR event in the ledger\n${s.writer.output()}`,
+        async () => (await ledger!.recordsByEventId(TENANT, ['cc-ehr-1'])).length === 1,
+        60_000,
+      );
+      const [stored] = await ledger!.recordsByEventId(TENANT, ['cc-ehr-1']);
+      const source = (JSON.parse(stored!.eventJson) as { source: { system: string } }).source.system;
+      const day = new Date(occurredAt).toISOString().slice(0, 10);
+      const alert: Alert = {
+        alertId: alertId({ tenant: TENANT, ruleId: 'family', userId: 'dr.cc', patientId: 'MRN-CC-1', day }),
+        tenant: TENANT,
+        ruleId: 'family',
+        userId: 'dr.cc',
+        patientId: 'MRN-CC-1',
+        day,
+        severity: 'high',
+        riskScore: 80,
+        explanation: 'Shares a surname and address with the patient.',
+        evidence: [{ source, eventId: 'cc-ehr-1', occurredAt }],
+        truncated: false,
+        firstEventAt: occurredAt,
+        lastEventAt: occurredAt,
+      };
+      await detection!.upsertAlerts([alert]);
+
+      // The first account must be an admin; the privacy officer sees this tenant only.
+      createUser(dataDir, 'admin', 'admin');
+      createUser(dataDir, 'officer', 'privacy_officer', TENANT);
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}`;
+      const proc = startCli(['console'], {
+        ...s.env,
+        CONSOLE_DATA_DIR: dataDir,
+        CONSOLE_HOST: '127.0.0.1',
+        CONSOLE_PORT: String(port),
+      });
+      consoleProcess = proc;
+      await waitFor(`console on ${url}\n${proc.output()}`, async () => (await fetch(`${url}/healthz`)).ok, 60_000);
+
+      const login = await fetch(`${url}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'officer', password: PASSWORD }),
+      });
+      expect(login.status).toBe(200);
+      const { csrfToken } = (await login.json()) as { csrfToken: string };
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const api = (path: string, init: RequestInit = {}): Promise<Response> =>
+        fetch(`${url}/api/tenants/${TENANT}${path}`, {
+          ...init,
+          headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json', ...init.headers },
+        });
+
+      const listed = await api('/alerts');
+      expect(listed.status, await listed.clone().text()).toBe(200);
+      const list = (await listed.json()) as { total: number; items: { alert: Alert; status: string }[] };
+      expect(list.total).toBe(1);
+      expect(list.items.map((i) => [i.alert.alertId, i.status])).toEqual([[alert.alertId, 'open']]);
+
+      // The detail reads the evidence from the ClickHouse ledger.
+      const opened = await api(`/alerts/${alert.alertId}`);
+      expect(opened.status, await opened.clone().text()).toBe(200);
+      const detail = (await opened.json()) as { evidence: { event: { eventId: string } }[] };
+      expect(detail.evidence.map((e) => e.event.eventId)).toEqual(['cc-ehr-1']);
+
+      // A POST without the CSRF token is refused; with it the decision is stored in ClickHouse.
+      const forged = await fetch(`${url}/api/tenants/${TENANT}/alerts/${alert.alertId}/decisions`, {
+        method: 'POST',
+        headers: { cookie, 'content-type': 'application/json' },
+        body: JSON.stringify({ decision: 'escalated', reason: 'Household member, no care relationship.' }),
+      });
+      expect(forged.status).toBe(403);
+      const decided = await api(`/alerts/${alert.alertId}/decisions`, {
+        method: 'POST',
+        body: JSON.stringify({ decision: 'escalated', reason: 'Household member, no care relationship.' }),
+      });
+      expect(decided.status, await decided.clone().text()).toBe(201);
+      expect(await decided.json()).toEqual({ status: 'escalated', decision: 'escalated' });
+      expect((await detection!.decisions(TENANT, alert.alertId)).map((d) => d.decision)).toEqual(['escalated']);
+      const after = (await (await api('/alerts?status=escalated')).json()) as { total: number };
+      expect(after.total).toBe(1);
+
+      // Kafka acked each audit event before the console answered; the writer appends them to the log.
+      const expected = [
+        'query phi-audit.search',
+        'update phi-audit.alert',
+        'view phi-audit.alert',
+        'view phi-audit.patient-timeline',
+        'view phi-audit.user-timeline',
+      ];
+      let seen: string[] = [];
+      await waitFor(
+        `the console's audit events in the ClickHouse ledger\n${s.writer.output()}\n${proc.output()}`,
+        async () => {
+          const rows = await ledger!.accessesByUser({ tenant: TENANT, userId: 'console:officer', limit: 100 });
+          seen = [...new Set(rows.map((r) => `${r.action} ${r.resourceType}`))].sort();
+          return expected.every((e) => seen.includes(e));
+        },
+        60_000,
+      );
+      expect(seen).toEqual(expected);
+      const rows = await ledger!.accessesByUser({ tenant: TENANT, userId: 'console:officer', limit: 100 });
+      expect(rows.every((r) => r.sourceSystem === 'phi-audit-console')).toBe(true);
+      expect(rows.filter((r) => r.action === 'update').map((r) => r.patientId)).toEqual(['MRN-CC-1']);
+
+      expect(await proc.stop()).toBe(0);
+    },
+  );
+});
