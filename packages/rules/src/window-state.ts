@@ -255,7 +255,11 @@ export function createWindowState({
       c = { day: d.day, users: [] };
       closing.set(d.day.key, c);
     }
-    c.users.push({
+    c.users.push(tallyOf(userId, d));
+  }
+
+  function tallyOf(userId: string, d: DayBucket): DayTally {
+    return {
       userId,
       distinctPatients: d.patients.size,
       saturated: d.patients.size >= dailyCap,
@@ -263,7 +267,7 @@ export function createWindowState({
       firstEventAt: d.firstAt,
       lastEventAt: d.lastAt,
       evidence: d.evidence,
-    });
+    };
   }
 
   function settleClosing(): void {
@@ -397,15 +401,8 @@ export function createWindowState({
             c = { day: d.day, users: [] };
             byDay.set(d.day.key, c);
           }
-          c.users.push({
-            userId,
-            distinctPatients: d.patients.size,
-            saturated: d.patients.size >= dailyCap,
-            events: d.events,
-            firstEventAt: d.firstAt,
-            lastEventAt: d.lastAt,
-            evidence: [...d.evidence],
-          });
+          // A copy of the evidence: the day stays open and its list keeps changing.
+          c.users.push({ ...tallyOf(userId, d), evidence: [...d.evidence] });
         }
       }
       const days = [...byDay.values()].sort((a, b) => a.day.startMs - b.day.startMs);
