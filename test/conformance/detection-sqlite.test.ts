@@ -5,9 +5,10 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertId, type Alert } from '@phi-audit/rules';
 import { createSqliteDetectionStore, detectionFileIn, type SqliteDetectionStore } from '@phi-audit/store-sqlite';
+import { describeAlertReviewConformance, type AlertReviewStoreHarness } from './alert-review-conformance.js';
 import { describeDetectionStoreConformance, type DetectionStoreHarness } from './detection-store-conformance.js';
 
-const harness: DetectionStoreHarness = {
+const harness = {
   keepsCursors: true,
   async open() {
     const dir = mkdtempSync(join(tmpdir(), 'phi-audit-detection-'));
@@ -27,9 +28,11 @@ const harness: DetectionStoreHarness = {
       },
     });
   },
-};
+} satisfies DetectionStoreHarness & AlertReviewStoreHarness;
 
 describeDetectionStoreConformance('SQLite', harness);
+// The same store class keeps the alert review (decisions) in the same file.
+describeAlertReviewConformance('SQLite', harness);
 
 describe('SQLite detection store: the file and tampering', () => {
   let dir: string;
@@ -69,6 +72,15 @@ describe('SQLite detection store: the file and tampering', () => {
     confidential: false,
   };
 
+  const decision = {
+    tenant: 'clinic-a',
+    alertId: alert.alertId,
+    decision: 'escalated' as const,
+    reason: 'Looks like snooping.',
+    decidedBy: 'officer',
+    decidedAt: 5,
+  };
+
   it('is detection.sqlite, mode 0600, WAL, synchronous FULL, busy timeout 5 s', () => {
     expect(file.endsWith('detection.sqlite')).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
@@ -95,6 +107,23 @@ describe('SQLite detection store: the file and tampering', () => {
     raw.prepare(`UPDATE alerts SET alert_json = replace(alert_json, '"u1"', '"u2"')`).run();
     await expect(store.alert('clinic-a', alert.alertId)).rejects.toMatchObject({ code: 'STORE_CORRUPT_DATA' });
     await expect(store.upsertAlerts([alert])).rejects.toMatchObject({ code: 'STORE_CORRUPT_DATA' });
+  });
+
+  it('stores decisions as numbered rows of alert_decisions (migration 2), appended per alert', async () => {
+    await store.upsertAlerts([alert]);
+    await store.decide([decision, { ...decision, decision: 'appropriate', decidedAt: 4 }]);
+    expect(raw.prepare('SELECT seq, decision, decided_at, case_id FROM alert_decisions ORDER BY seq').all()).toEqual([
+      { seq: 1, decision: 'escalated', decided_at: 5, case_id: '' },
+      { seq: 2, decision: 'appropriate', decided_at: 4, case_id: '' },
+    ]);
+  });
+
+  it('a tampered decision fails the reads with STORE_CORRUPT_DATA', async () => {
+    await store.upsertAlerts([alert]);
+    await store.decide([decision]);
+    raw.prepare("UPDATE alert_decisions SET decision = 'ignored'").run();
+    await expect(store.decisions('clinic-a', alert.alertId)).rejects.toMatchObject({ code: 'STORE_CORRUPT_DATA' });
+    await expect(store.reviewList({ tenant: 'clinic-a' })).rejects.toMatchObject({ code: 'STORE_CORRUPT_DATA' });
   });
 
   it('two connections (the reference API and the detector) write the same file', async () => {
