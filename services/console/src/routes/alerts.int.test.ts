@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Role } from '@phi-audit/console-accounts';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
@@ -18,6 +18,7 @@ import {
   type SqliteLedgerStore,
 } from '@phi-audit/store-sqlite';
 import type { EvidenceEntry } from './alert-context.js';
+import { createRouteTestApp } from '../testing/route-test-app.js';
 import { createSqliteLedgerAppender } from '../testing/sqlite-ledger-appender.js';
 import { registerAlertRoutes } from './alerts.js';
 
@@ -141,30 +142,13 @@ describe('alert review routes', () => {
     const audit = createConsoleAuditTrail({
       publish: (events) => (ledgerDown ? Promise.reject(new Error('ledger down')) : appendEvents(events)),
     });
-    app = Fastify({ logger: false });
-    // TEST ONLY: the principal from headers, and the declared roles enforced, standing in for
-    // the app's session check (built elsewhere) so the routes' declarations are exercised.
-    app.addHook('preHandler', async (request, reply) => {
-      const role = request.headers['x-test-role'] as Role;
-      request.principal = {
-        username: String(request.headers['x-test-user'] ?? 'priya'),
-        role,
-        tenants: [A],
-        ip: '127.0.0.1',
-      };
-      const access = request.routeOptions.config.access;
-      if (access === undefined || 'public' in access || !access.roles.includes(role)) {
-        await reply.code(403).send({ error: { code: 'TEST_FORBIDDEN', message: 'forbidden' } });
-      }
-    });
-    // As registerConsole does: the routes on an instance under the /api prefix.
-    await app.register(
-      async (api) => {
+    app = await createRouteTestApp({
+      tenants: [A],
+      defaultUser: 'priya',
+      register: (api) => {
         registerAlertRoutes(api, { review: detection, detection, ledger, audit, now: () => T0 + 10 * DAY });
       },
-      { prefix: '/api' },
-    );
-    await app.ready();
+    });
   });
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Role } from '@phi-audit/console-accounts';
@@ -9,6 +9,7 @@ import { createConsoleAuditTrail } from '@phi-audit/console-audit';
 import type { AccessRow } from '@phi-audit/ledger';
 import type { AccessEvent } from '@phi-audit/schema';
 import { createSqliteLedgerStore, ledgerFileIn, type SqliteLedgerStore } from '@phi-audit/store-sqlite';
+import { createRouteTestApp } from '../testing/route-test-app.js';
 import { createSqliteLedgerAppender } from '../testing/sqlite-ledger-appender.js';
 import { registerAccessReportRoutes, type AccessReport } from './access-report.js';
 import { ACCESS_CSV_COLUMNS } from './search-csv.js';
@@ -126,30 +127,14 @@ describe('investigator search, CSV export and patient access report', () => {
       publish: (events) => (ledgerDown ? Promise.reject(new Error('ledger down')) : appendEvents(events)),
       now: () => CONSOLE_NOW,
     });
-    app = Fastify({ logger: false });
-    // TEST ONLY: the principal from headers and the declared roles enforced, standing in for the
-    // app's session check, so the routes' declarations are exercised.
-    app.addHook('preHandler', async (request, reply) => {
-      const role = request.headers['x-test-role'] as Role;
-      request.principal = {
-        username: String(request.headers['x-test-user'] ?? 'ivan'),
-        role,
-        tenants: [A],
-        ip: '127.0.0.1',
-      };
-      const access = request.routeOptions.config.access;
-      if (access === undefined || 'public' in access || !access.roles.includes(role)) {
-        await reply.code(403).send({ error: { code: 'TEST_FORBIDDEN', message: 'forbidden' } });
-      }
-    });
-    await app.register(
-      async (api) => {
+    app = await createRouteTestApp({
+      tenants: [A],
+      defaultUser: 'ivan',
+      register: (api) => {
         registerSearchRoutes(api, { ledger, audit });
         registerAccessReportRoutes(api, { ledger, audit, now: () => CONSOLE_NOW });
       },
-      { prefix: '/api' },
-    );
-    await app.ready();
+    });
   });
 
   afterAll(async () => {
