@@ -127,7 +127,9 @@ export async function startClusterStack(options: {
       return stack.detector;
     },
     async close() {
-      await Promise.all([stack.collector.stop(), stack.writer.stop(), stack.detector?.stop()]);
+      // Bounded: a service stuck in shutdown is reported and killed instead of hanging the suite.
+      const running = [stack.collector, stack.writer, ...(stack.detector ? [stack.detector] : [])];
+      await Promise.all(running.map((p) => p.stopWithin(30_000)));
       const client = createClient({ url: clickhouseUrl });
       await client.command({ query: `DROP DATABASE IF EXISTS ${database}` });
       await client.close();

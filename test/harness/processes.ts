@@ -25,6 +25,12 @@ export interface CliProcess {
   stop(): Promise<number | null>;
   /** SIGKILL (kill -9) and wait. */
   kill9(): Promise<void>;
+  /**
+   * SIGTERM; if the process has not exited after `graceMs`, a second SIGTERM (our services exit 1
+   * at once on it), then SIGKILL 5 s later. Resolves to the exit code, null when killed. For
+   * teardown, so one stuck shutdown cannot hang a suite; tests that check clean shutdown use stop().
+   */
+  stopWithin(graceMs: number): Promise<number | null>;
   exited(): Promise<number | null>;
 }
 
@@ -53,6 +59,20 @@ export function startCli(args: readonly string[], env: Record<string, string> = 
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       await exit;
+    },
+    async stopWithin(graceMs) {
+      const running = () => child.exitCode === null && child.signalCode === null;
+      if (running()) child.kill('SIGTERM');
+      const within = (ms: number) =>
+        Promise.race([exit.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+      if (await within(graceMs)) return exit;
+      process.stderr.write(
+        `harness: ${args.join(' ')} did not stop within ${graceMs} ms of SIGTERM; signalling again\n`,
+      );
+      if (running()) child.kill('SIGTERM');
+      if (await within(5_000)) return exit;
+      if (running()) child.kill('SIGKILL');
+      return exit;
     },
   };
 }
