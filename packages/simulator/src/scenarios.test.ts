@@ -5,24 +5,11 @@ import { createFacility, relationshipsForDays, RELATIONSHIP_LOOKBACK_DAYS, type 
 import { SCENARIO_CLASSES, type ScenarioClass, type TreatmentRelationship } from './reference-data.js';
 import { EXPECTED_RULES } from './scenarios.js';
 import { createTrafficGenerator, type SimEvent } from './traffic-generator.js';
+// A test-only import: the simulator itself stays independent of the rules package.
+import { RULE_IDS } from '@phi-audit/rules';
 
 const DAY_MS = 86_400_000;
 const MARCH_3_2025 = Date.UTC(2025, 2, 3, 5); // Monday, midnight in New York
-/** The rules package's RULE_IDS (the simulator does not import it). */
-const RULE_IDS = [
-  'after-hours',
-  'vip-confidential',
-  'bulk-read',
-  'self-access',
-  'family',
-  'coworker',
-  'neighbour',
-  'deceased-patient',
-  'inactive-user',
-  'no-treatment-relationship',
-  'break-the-glass',
-  'peer-deviation',
-];
 
 function run(facility: Facility, days: number, perDay: number | undefined, start = MARCH_3_2025): SimEvent[] {
   const generator = createTrafficGenerator({
