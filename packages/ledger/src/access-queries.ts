@@ -135,3 +135,53 @@ export interface AccessQueryStore {
   accessesByPatient(query: AccessesByPatientQuery): Promise<AccessRow[]>;
   accessesByUser(query: AccessesByUserQuery): Promise<AccessRow[]>;
 }
+
+/** Bucket widths of the access-volume query: an hour or a UTC day. */
+export const ACCESS_VOLUME_BUCKETS = { hour: 3_600_000, day: 86_400_000 } as const;
+export type AccessVolumeBucket = keyof typeof ACCESS_VOLUME_BUCKETS;
+/** Most buckets one volume query may span (a year of days, or 90 days of hours). */
+export const MAX_ACCESS_VOLUME_BUCKETS = 2_200;
+
+/** Access volume of one tenant over an event-time window (the console dashboard's chart). */
+export interface AccessVolumeQuery {
+  tenant: string;
+  /** Inclusive lower bound on event time, epoch ms; rounded down to the bucket. */
+  from: number;
+  /** Exclusive upper bound on event time, epoch ms. */
+  to: number;
+  bucket: AccessVolumeBucket;
+}
+
+export const AccessVolumeQuerySchema = z
+  .strictObject({
+    tenant: idString('tenant'),
+    from: epochMs,
+    to: epochMs,
+    bucket: z.enum(['hour', 'day']),
+  })
+  .refine((q) => q.to > q.from, { message: 'to must be after from', path: ['to'] })
+  .refine((q) => (q.to - q.from) / ACCESS_VOLUME_BUCKETS[q.bucket] <= MAX_ACCESS_VOLUME_BUCKETS, {
+    message: `the window spans more than ${MAX_ACCESS_VOLUME_BUCKETS} buckets`,
+    path: ['bucket'],
+  }) satisfies z.ZodType<AccessVolumeQuery>;
+
+/**
+ * One bucket: its start (epoch ms, a multiple of the bucket width, i.e. aligned to UTC) and
+ * the tenant's events with event time in [start, start + width): all of them, those with
+ * outcome `failure`, and the distinct users among them. Console audit events (source system
+ * `phi-audit-console`) are counted like any other: they are accesses too.
+ */
+export interface AccessVolumeBucketRow {
+  start: number;
+  events: number;
+  failures: number;
+  users: number;
+}
+
+/**
+ * The dashboard's read side. Returns only buckets that hold events, start ascending; throws the
+ * store's invalid-value error for a malformed query (AccessVolumeQuerySchema).
+ */
+export interface AccessVolumeStore {
+  accessVolume(query: AccessVolumeQuery): Promise<AccessVolumeBucketRow[]>;
+}

@@ -23,3 +23,4 @@ export * from './detection-store.js';
 export * from './detection-rows.js';
 export * from './alert-review.js';
 export * from './alert-review-values.js';
+export * from './case-store.js';

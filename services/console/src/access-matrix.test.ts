@@ -18,9 +18,7 @@ import { buildConsoleApp } from './console-app.js';
 import { createConsoleLogger } from './console-logger.js';
 import { isConsoleApiError } from './errors.js';
 import { principalOf, type RouteAccess } from './route-access.js';
-import { registerAccessReportRoutes } from './routes/access-report.js';
-import { registerAlertRoutes } from './routes/alerts.js';
-import { registerSearchRoutes } from './routes/search.js';
+import { registerConsoleRoutes } from './routes/index.js';
 import { authHeaders, createConsoleFixture, type ConsoleFixture } from './testing/console-fixture.js';
 import { createSqliteLedgerAppender } from './testing/sqlite-ledger-appender.js';
 
@@ -59,9 +57,7 @@ beforeAll(async () => {
   f = await createConsoleFixture({
     routes: async (api) => {
       await probeRoutes(api);
-      registerAlertRoutes(api, { review: detection, detection, ledger, audit });
-      registerSearchRoutes(api, { ledger, audit });
-      registerAccessReportRoutes(api, { ledger, audit });
+      registerConsoleRoutes(api, { detection, ledger, audit });
     },
   });
 });

@@ -17,3 +17,4 @@ export { main } from './main.js';
 export { registerAlertRoutes } from './routes/alerts.js';
 export { registerSearchRoutes } from './routes/search.js';
 export { registerAccessReportRoutes } from './routes/access-report.js';
+export { registerConsoleRoutes, type ConsoleRouteDeps } from './routes/index.js';

@@ -7,9 +7,7 @@ import { createClickHouseDetectionStore, createClickHouseLedgerStore } from '@ph
 import { parseConsoleConfig } from './config.js';
 import { buildConsoleApp } from './console-app.js';
 import { createConsoleLogger } from './console-logger.js';
-import { registerAccessReportRoutes } from './routes/access-report.js';
-import { registerAlertRoutes } from './routes/alerts.js';
-import { registerSearchRoutes } from './routes/search.js';
+import { registerConsoleRoutes } from './routes/index.js';
 
 /** The console's Kafka client id: its audit events are told apart from the collector's in broker logs. */
 export const CONSOLE_KAFKA_CLIENT_ID = 'phi-audit-console';
@@ -64,9 +62,7 @@ export async function main(env: Record<string, string | undefined> = process.env
       logger,
       trustProxy: config.trustProxy,
       routes: (api) => {
-        registerAlertRoutes(api, { review: detection, detection, ledger, audit });
-        registerSearchRoutes(api, { ledger, audit });
-        registerAccessReportRoutes(api, { ledger, audit });
+        registerConsoleRoutes(api, { detection, ledger, audit });
         return Promise.resolve();
       },
     });

@@ -11,12 +11,7 @@ import {
   openIngestKeyStore,
 } from '@phi-audit/collector';
 import { CheckpointError, loadOrCreateSigningKey, loadSigningKey } from '@phi-audit/checkpoints';
-import {
-  registerAccessReportRoutes,
-  registerAlertRoutes,
-  registerConsole,
-  registerSearchRoutes,
-} from '@phi-audit/console';
+import { registerConsole, registerConsoleRoutes } from '@phi-audit/console';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
 import { consoleFileIn, createAccountStore, type AccountStore } from '@phi-audit/console-accounts';
 import type { NoteSigner } from '@phi-audit/ledger';
@@ -234,9 +229,7 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     await registerConsole(server, {
       accounts: consoleAccounts,
       routes: (api) => {
-        registerAlertRoutes(api, { review: detectionStore, detection: detectionStore, ledger: openedStore, audit });
-        registerSearchRoutes(api, { ledger: openedStore, audit });
-        registerAccessReportRoutes(api, { ledger: openedStore, audit });
+        registerConsoleRoutes(api, { detection: detectionStore, ledger: openedStore, audit });
         return Promise.resolve();
       },
     });
