@@ -1,9 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ACCESS_QUERY_LIMIT } from '@phi-audit/ledger';
+import { MAX_ACCESS_QUERY_LIMIT, MAX_ACCESS_VOLUME_BUCKETS } from '@phi-audit/ledger';
 import type { OpenedStore } from './conformance-harness.js';
 import { buildRecords, conformanceEvent, uniqueName } from './conformance-records.js';
 
 const T0 = 1_700_000_000_000;
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+/** A UTC midnight (2023-11-15T00:00:00Z): the start of an hour and of a day bucket. */
+const D = 19_676 * DAY;
 
 /** Per-patient and per-user queries: tenant isolation, [from, to) windows, limit, newest-first order. */
 export function describeAccessQueryConformance(current: () => OpenedStore): void {
@@ -104,6 +108,99 @@ export function describeAccessQueryConformance(current: () => OpenedStore): void
         () => store.accessesByPatient({ tenant: 'clinic-a', patientId: 'p0', from: -1, limit: 5 }),
       ];
       for (const query of bad) await expect(query()).rejects.toMatchObject({ code: 'STORE_INVALID_VALUE' });
+    });
+
+    describe('accessVolume', () => {
+      /**
+       * Tenant a: one event the millisecond before D, three in D's first hour (one exactly at D,
+       * one failure, users u0 and u1), one failure exactly at D + 1 h, one at D + 5 h; tenant b:
+       * one event inside D's first hour, which a never counts.
+       */
+      async function seedVolume() {
+        const { store } = current();
+        const a = uniqueName('va');
+        const b = uniqueName('vb');
+        const spec: [string, number, string, 'success' | 'failure'][] = [
+          [a, D - 1, 'u0', 'success'],
+          [a, D, 'u0', 'success'],
+          [a, D + 1_000, 'u1', 'failure'],
+          [a, D + HOUR - 1, 'u0', 'success'],
+          [a, D + HOUR, 'u2', 'failure'],
+          [a, D + 5 * HOUR + 5, 'u1', 'success'],
+          [b, D + 10, 'u9', 'failure'],
+        ];
+        const records = buildRecords(uniqueName('phi-audit/conf-volume'), spec.length, (i) => {
+          const [tenant, occurredAt, userId, outcome] = spec[i]!;
+          return conformanceEvent(i, tenant, { eventId: `v-${i}`, occurredAt, actor: { userId }, outcome });
+        });
+        await store.append(records);
+        return { store, a, b };
+      }
+
+      it('hour buckets: [from, to) with from rounded down to its bucket, only buckets with events, ascending', async () => {
+        const { store, a } = await seedVolume();
+        // From the middle of D's first hour: rounded down to D, so the event exactly at D counts.
+        expect(await store.accessVolume({ tenant: a, from: D + HOUR / 2, to: D + 6 * HOUR, bucket: 'hour' })).toEqual([
+          { start: D, events: 3, failures: 1, users: 2 },
+          { start: D + HOUR, events: 1, failures: 1, users: 1 },
+          { start: D + 5 * HOUR, events: 1, failures: 0, users: 1 },
+        ]);
+        // One millisecond before D: the previous hour is a bucket; `to` is exclusive (the event at D + 1 h is out).
+        expect(await store.accessVolume({ tenant: a, from: D - 1, to: D + HOUR, bucket: 'hour' })).toEqual([
+          { start: D - HOUR, events: 1, failures: 0, users: 1 },
+          { start: D, events: 3, failures: 1, users: 2 },
+        ]);
+        expect(await store.accessVolume({ tenant: a, from: D + 2 * HOUR, to: D + 5 * HOUR, bucket: 'hour' })).toEqual(
+          [],
+        );
+      });
+
+      it('day buckets are UTC days; another tenant’s events are never counted', async () => {
+        const { store, a, b } = await seedVolume();
+        expect(await store.accessVolume({ tenant: a, from: D, to: D + DAY, bucket: 'day' })).toEqual([
+          { start: D, events: 5, failures: 2, users: 3 },
+        ]);
+        expect(await store.accessVolume({ tenant: a, from: D - 1, to: D + 1, bucket: 'day' })).toEqual([
+          { start: D - DAY, events: 1, failures: 0, users: 1 },
+          { start: D, events: 1, failures: 0, users: 1 },
+        ]);
+        expect(await store.accessVolume({ tenant: b, from: D, to: D + DAY, bucket: 'hour' })).toEqual([
+          { start: D, events: 1, failures: 1, users: 1 },
+        ]);
+        expect(await store.accessVolume({ tenant: uniqueName('none'), from: D, to: D + DAY, bucket: 'day' })).toEqual(
+          [],
+        );
+      });
+
+      it('refuses a malformed query with STORE_INVALID_VALUE naming the field', async () => {
+        const { store } = current();
+        const tenant = 'clinic-a';
+        const bad: [() => Promise<unknown>, RegExp][] = [
+          [() => store.accessVolume({ tenant, from: D, to: D, bucket: 'hour' }), /\bto\b/],
+          [() => store.accessVolume({ tenant, from: D, to: D - 1, bucket: 'day' }), /\bto\b/],
+          [
+            () =>
+              store.accessVolume({ tenant, from: D, to: D + (MAX_ACCESS_VOLUME_BUCKETS + 1) * HOUR, bucket: 'hour' }),
+            /bucket/,
+          ],
+          [
+            () => store.accessVolume({ tenant, from: 0, to: (MAX_ACCESS_VOLUME_BUCKETS + 1) * DAY, bucket: 'day' }),
+            /bucket/,
+          ],
+          [() => store.accessVolume({ tenant, from: D, to: D + DAY, bucket: 'week' as 'day' }), /bucket/],
+          [() => store.accessVolume({ tenant: '', from: D, to: D + DAY, bucket: 'day' }), /tenant/],
+          [() => store.accessVolume({ tenant, from: -1, to: D, bucket: 'day' }), /from/],
+          [() => store.accessVolume({ tenant, from: 0.5, to: D, bucket: 'day' }), /from/],
+        ];
+        for (const [query, field] of bad) {
+          await expect(query()).rejects.toMatchObject({ code: 'STORE_INVALID_VALUE' });
+          await expect(query()).rejects.toThrow(field);
+        }
+        // The largest window allowed is fine.
+        expect(
+          await store.accessVolume({ tenant, from: D, to: D + MAX_ACCESS_VOLUME_BUCKETS * HOUR, bucket: 'hour' }),
+        ).toBeInstanceOf(Array);
+      });
     });
 
     it('logs and countsByTenant count rows per log and per tenant', async () => {

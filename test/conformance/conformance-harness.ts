@@ -1,11 +1,12 @@
-import type { AccessQueryStore, LedgerRecord, LedgerStore } from '@phi-audit/ledger';
+import type { AccessQueryStore, AccessVolumeStore, LedgerRecord, LedgerStore } from '@phi-audit/ledger';
 
 /**
- * What the conformance suite exercises: the ledger contract, the console's access queries,
- * and the two row counts both adapters offer (duplicates counted).
+ * What the conformance suite exercises: the ledger contract, the console's access queries and
+ * access volume, and the two row counts both adapters offer (duplicates counted).
  */
 export type ConformanceStore = LedgerStore &
-  AccessQueryStore & {
+  AccessQueryStore &
+  AccessVolumeStore & {
     logs(): Promise<{ origin: string; records: number }[]>;
     countsByTenant(): Promise<{ tenant: string; records: number }[]>;
   };

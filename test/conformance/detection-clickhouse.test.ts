@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { alertId, type Alert } from '@phi-audit/rules';
@@ -15,6 +16,7 @@ import {
   uniqueDatabase,
 } from '../../packages/store-clickhouse/src/testing/clickhouse-test-database.js';
 import { describeAlertReviewConformance, type AlertReviewStoreHarness } from './alert-review-conformance.js';
+import { describeCaseStoreConformance, type CaseStoreHarness } from './case-store-conformance.js';
 import { describeDetectionStoreConformance, type DetectionStoreHarness } from './detection-store-conformance.js';
 
 const url = clickHouseUrl();
@@ -63,10 +65,34 @@ const harness = {
   },
 } satisfies DetectionStoreHarness & AlertReviewStoreHarness;
 
+const caseHarness = {
+  async open() {
+    if (url === undefined || admin === undefined) throw new Error('CLICKHOUSE_URL is not set');
+    const database = await freshDatabase('cases');
+    const store = createClickHouseDetectionStore({ url, database });
+    return {
+      store,
+      // ALTER UPDATE is asynchronous: the attacker's row is a forged one beside the genuine rows.
+      async tamperCaseBody(tenant: string, caseId: string, body: string) {
+        await admin!.insert({
+          table: `${database}.case_events`,
+          values: [{ tenant, case_id: caseId, event_id: randomUUID(), at: 1, by: 'mallory', kind: 'note', body }],
+          format: 'JSONEachRow',
+        });
+      },
+      async close() {
+        await store.close();
+      },
+    };
+  },
+} satisfies CaseStoreHarness;
+
 describe.skipIf(url === undefined)('ClickHouse detection store (real server)', () => {
   describeDetectionStoreConformance('ClickHouse', harness);
   // The same store class keeps the alert review (decisions) in the same database.
   describeAlertReviewConformance('ClickHouse', harness);
+  // And the cases (migration 5), same database.
+  describeCaseStoreConformance('ClickHouse', caseHarness);
 
   describe('ClickHouse specifics: unmerged rows, half-done loads, tampering', () => {
     let db: string;

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { alertId, type Alert } from '@phi-audit/rules';
 import { createSqliteDetectionStore, detectionFileIn, type SqliteDetectionStore } from '@phi-audit/store-sqlite';
 import { describeAlertReviewConformance, type AlertReviewStoreHarness } from './alert-review-conformance.js';
+import { describeCaseStoreConformance, type CaseStoreHarness } from './case-store-conformance.js';
 import { describeDetectionStoreConformance, type DetectionStoreHarness } from './detection-store-conformance.js';
 
 const harness = {
@@ -33,6 +34,27 @@ const harness = {
 describeDetectionStoreConformance('SQLite', harness);
 // The same store class keeps the alert review (decisions) in the same file.
 describeAlertReviewConformance('SQLite', harness);
+// And the cases, with a raw second connection standing in for an attacker with the file.
+describeCaseStoreConformance('SQLite', {
+  async open() {
+    const dir = mkdtempSync(join(tmpdir(), 'phi-audit-cases-'));
+    const file = detectionFileIn(dir);
+    const store = createSqliteDetectionStore({ file });
+    const raw = new Database(file);
+    return Promise.resolve({
+      store,
+      async tamperCaseBody(tenant, caseId, body) {
+        raw.prepare('UPDATE case_events SET body = ? WHERE tenant = ? AND case_id = ?').run(body, tenant, caseId);
+        return Promise.resolve();
+      },
+      async close() {
+        raw.close();
+        await store.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    });
+  },
+} satisfies CaseStoreHarness);
 
 describe('SQLite detection store: the file and tampering', () => {
   let dir: string;
@@ -85,7 +107,11 @@ describe('SQLite detection store: the file and tampering', () => {
     expect(file.endsWith('detection.sqlite')).toBe(true);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(store.pragmas()).toEqual({ journalMode: 'wal', synchronous: 2, busyTimeoutMs: 5_000 });
-    expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(raw.prepare('SELECT version FROM schema_migrations').all()).toEqual([
+      { version: 1 },
+      { version: 2 },
+      { version: 3 },
+    ]);
   });
 
   it('a tampered reference record fails the read with STORE_CORRUPT_DATA', async () => {

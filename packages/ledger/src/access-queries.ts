@@ -76,7 +76,9 @@ export const AccessesByUserQuerySchema = z.strictObject({
   ...base,
   userId: idString('userId'),
 }) satisfies z.ZodType<AccessesByUserQuery>;
-export type AccessQuerySchema = typeof AccessesByPatientQuerySchema | typeof AccessesByUserQuerySchema;
+/** Every console query schema checkAccessQuery validates against. */
+export type AccessQuerySchema =
+  typeof AccessesByPatientQuerySchema | typeof AccessesByUserQuerySchema | typeof AccessVolumeQuerySchema;
 
 export type CheckedAccessQuery<Q> = { ok: true; query: Q } | { ok: false; message: string; error: z.ZodError };
 

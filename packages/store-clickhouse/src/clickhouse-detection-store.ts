@@ -5,6 +5,8 @@ import {
   type AlertDecision,
   type AlertQuery,
   type AlertReviewStore,
+  type CaseEvent,
+  type CaseStore,
   type DetectionStore,
   type ReferenceData,
   type ReferenceKind,
@@ -27,6 +29,7 @@ import {
 } from '@phi-audit/rules';
 import { pino, type Logger } from 'pino';
 import { createClickHouseAlertReview } from './clickhouse-alert-review.js';
+import { createClickHouseCaseStore } from './clickhouse-case-store.js';
 import { createStoreClient, parseStoreConnection, storeFailure } from './clickhouse-connection.js';
 import { compareForList, foldRow, oneRowPerKey, type AlertRowText, type StoredAlert } from './detection-folds.js';
 import * as sql from './detection-statements.js';
@@ -64,12 +67,13 @@ const ROWS_PER_INSERT = 10_000;
  *   hence one detector, so there is no second writer in practice).
  * One instance owns one HTTP client; close() it when done.
  */
-export class ClickHouseDetectionStore implements DetectionStore, AlertReviewStore {
+export class ClickHouseDetectionStore implements DetectionStore, AlertReviewStore, CaseStore {
   /** The database this store reads and writes. */
   readonly database: string;
   readonly #client: ClickHouseClient;
   readonly #logger: Logger;
   readonly #review: AlertReviewStore;
+  readonly #cases: CaseStore;
   #version: Promise<string> | undefined;
   #closed = false;
 
@@ -82,6 +86,12 @@ export class ClickHouseDetectionStore implements DetectionStore, AlertReviewStor
     });
     this.#client = createStoreClient(c);
     this.#review = createClickHouseAlertReview({
+      database: this.database,
+      logger: this.#logger,
+      select: (query, what, settings) => this.#select(query, what, settings),
+      insert: (table, columns, rows, what) => this.#insert(table, columns, rows, what),
+    });
+    this.#cases = createClickHouseCaseStore({
       database: this.database,
       logger: this.#logger,
       select: (query, what, settings) => this.#select(query, what, settings),
@@ -386,6 +396,30 @@ export class ClickHouseDetectionStore implements DetectionStore, AlertReviewStor
   async reviewSummary(tenant: string): ReturnType<AlertReviewStore['reviewSummary']> {
     this.#assertOpen();
     return this.#review.reviewSummary(tenant);
+  }
+
+  /**
+   * Appends case events (table of migration 5): one query checks the named cases and events, then
+   * all are written in one insert. Throws STORE_INVALID_VALUE (naming the event and field),
+   * STORE_CASE_EXISTS (a reused caseId or eventId), STORE_UNKNOWN_CASE (no such open case of the
+   * tenant), STORE_QUERY_FAILED or STORE_INSERT_FAILED (nothing stored). Not atomic against a
+   * concurrent writer of the same ids (see createClickHouseCaseStore).
+   */
+  async appendCaseEvents(events: readonly CaseEvent[]): Promise<void> {
+    this.#assertOpen();
+    return this.#cases.appendCaseEvents(events);
+  }
+
+  /** Every event of one case of the tenant, by (at, eventId); [] for an unknown case. STORE_CORRUPT_DATA for a tampered row. */
+  async caseEvents(tenant: string, caseId: string): Promise<CaseEvent[]> {
+    this.#assertOpen();
+    return this.#cases.caseEvents(tenant, caseId);
+  }
+
+  /** Every case event of the tenant, by (at, eventId). STORE_CORRUPT_DATA for a tampered row. */
+  async tenantCaseEvents(tenant: string): Promise<CaseEvent[]> {
+    this.#assertOpen();
+    return this.#cases.tenantCaseEvents(tenant);
   }
 
   /** Closes the HTTP client; later calls throw STORE_CLOSED. Idempotent. */

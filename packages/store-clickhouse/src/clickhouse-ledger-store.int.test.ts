@@ -52,6 +52,7 @@ describe.skipIf(url === undefined)('ClickHouse ledger store (real server)', () =
       { version: 2, n: '1' },
       { version: 3, n: '1' },
       { version: 4, n: '1' },
+      { version: 5, n: '1' },
     ]);
     const tables = await adminSelect<{ name: string; engine: string }>(
       admin,
@@ -63,6 +64,7 @@ describe.skipIf(url === undefined)('ClickHouse ledger store (real server)', () =
       { name: 'access_log_by_user_mv', engine: 'MaterializedView' },
       { name: 'alert_decisions', engine: 'MergeTree' },
       { name: 'alerts', engine: 'ReplacingMergeTree' },
+      { name: 'case_events', engine: 'MergeTree' },
       { name: 'checkpoints', engine: 'MergeTree' },
       { name: 'merkle_tiles', engine: 'ReplacingMergeTree' },
       { name: 'reference_loads', engine: 'MergeTree' },

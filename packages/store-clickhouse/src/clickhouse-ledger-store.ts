@@ -2,10 +2,15 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import {
   AccessesByPatientQuerySchema,
   AccessesByUserQuerySchema,
+  ACCESS_VOLUME_BUCKETS,
+  AccessVolumeQuerySchema,
   emptyHead,
   type AccessesByPatientQuery,
   type AccessesByUserQuery,
   type AccessRow,
+  type AccessVolumeBucketRow,
+  type AccessVolumeQuery,
+  type AccessVolumeStore,
   type LedgerRecord,
   type LedgerStore,
   type LogHead,
@@ -72,7 +77,7 @@ export interface ClickHouseLedgerStoreOptions {
  * The ledger store on ClickHouse (18.16.1 in CI, current in production). One instance
  * owns one HTTP client; close() it when done.
  */
-export class ClickHouseLedgerStore implements LedgerStore {
+export class ClickHouseLedgerStore implements LedgerStore, AccessVolumeStore {
   /** The database this store reads and writes. */
   readonly database: string;
   readonly #connection: StoreConnection;
@@ -390,6 +395,30 @@ export class ClickHouseLedgerStore implements LedgerStore {
       'querying accesses by user',
     );
     return rows.map(accessRowFromText);
+  }
+
+  /**
+   * The tenant's access volume per hour or UTC day over [from, to) of event time, `from` rounded
+   * down to its bucket: events, failures and distinct users (uniqExact) per bucket, buckets with
+   * events only, ascending. Read from access_log (see selectAccessVolume). Duplicate rows (a
+   * tampered table) are counted like the rest. Throws STORE_INVALID_VALUE for a bad query.
+   */
+  async accessVolume(query: AccessVolumeQuery): Promise<AccessVolumeBucketRow[]> {
+    const q = parseAccessQuery(AccessVolumeQuerySchema, query);
+    const width = ACCESS_VOLUME_BUCKETS[q.bucket];
+    const from = Math.floor(q.from / width) * width;
+    const rows = await this.#select<{
+      bucket_start: string;
+      bucket_events: string;
+      bucket_failures: string;
+      bucket_users: string;
+    }>(sql.selectAccessVolume(this.database, { tenant: q.tenant, from, to: q.to, width }), 'querying access volume');
+    return rows.map((r) => ({
+      start: Number(r.bucket_start),
+      events: Number(r.bucket_events),
+      failures: Number(r.bucket_failures),
+      users: Number(r.bucket_users),
+    }));
   }
 
   /**

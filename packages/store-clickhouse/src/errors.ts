@@ -36,6 +36,10 @@ export const STORE_ERROR_CODES = {
   STORE_CORRUPT_DATA: 'STORE_CORRUPT_DATA',
   /** A decision names an alert not stored for its tenant; no decision of the call was stored. */
   STORE_UNKNOWN_ALERT: 'STORE_UNKNOWN_ALERT',
+  /** A case event names no case opened for its tenant; no event of the call was stored. */
+  STORE_UNKNOWN_CASE: 'STORE_UNKNOWN_CASE',
+  /** A case event reuses a caseId (opened) or an eventId of its tenant; no event of the call was stored. */
+  STORE_CASE_EXISTS: 'STORE_CASE_EXISTS',
   /** The users.d template could not be read or rendered. */
   STORE_USERS_TEMPLATE: 'STORE_USERS_TEMPLATE',
 } as const;

@@ -6,6 +6,7 @@ import {
   createMerkleTilesTable,
 } from './statements.js';
 import { createAlertDecisionsTable } from './alert-review-statements.js';
+import { createCaseEventsTable } from './case-statements.js';
 import { createAlertsTable, createReferenceLoadsTable, createReferenceRecordsTable } from './detection-statements.js';
 
 /**
@@ -41,5 +42,10 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 4,
     name: 'alert review: alert_decisions',
     statements: (db) => [createAlertDecisionsTable(db)],
+  },
+  {
+    version: 5,
+    name: 'cases: case_events',
+    statements: (db) => [createCaseEventsTable(db)],
   },
 ];

@@ -21,6 +21,7 @@ describe('sqlCatalog', () => {
       'reference_loads',
       'alerts',
       'alert_decisions',
+      'case_events',
     ]) {
       const at = catalog.findIndex((s) => s.sql.startsWith(`INSERT INTO phi_audit.${table} (`));
       expect(at, table).toBeGreaterThan(Math.max(...positions));
@@ -35,6 +36,7 @@ describe('sqlCatalog', () => {
       'counts by tenant',
       'accesses by patient',
       'accesses by user',
+      'access volume',
       'read tiles',
       'tile coverage',
       'checkpoints',
@@ -59,6 +61,9 @@ describe('sqlCatalog', () => {
       'review page, every filter, by risk',
       'review page, open only, by day',
       'open alert summary',
+      'stored case keys',
+      'case events of a case',
+      'case events of a tenant',
     ]) {
       expect(names).toContain(name);
     }

@@ -9,6 +9,7 @@ import { quoteString } from './sql-literal.js';
 import * as sql from './statements.js';
 import * as detection from './detection-statements.js';
 import * as review from './alert-review-statements.js';
+import * as cases from './case-statements.js';
 
 export interface CatalogStatement {
   name: string;
@@ -101,6 +102,7 @@ export function sqlCatalog(): CatalogStatement[] {
       sql: sql.selectAccessesByPatient(db, { ...sample, patientId: SAMPLE_EVENT.patient.id }),
     },
     { name: 'accesses by user', sql: sql.selectAccessesByUser(db, { ...sample, userId: SAMPLE_EVENT.actor.userId }) },
+    { name: 'access volume', sql: sql.selectAccessVolume(db, { ...sample, width: 3_600_000 }) },
     {
       name: 'put tiles (INSERT … FORMAT JSONEachRow + two rows)',
       sql: `${sql.insertMerkleTilesQuery(db)}\n${tileRows.map((r) => JSON.stringify(r)).join('\n')}`,
@@ -189,6 +191,50 @@ function detectionStatements(db: string): CatalogStatement[] {
     { name: 'alert page, every filter', sql: detection.selectAlertPage(db, filter) },
     { name: 'alert page, tenant only', sql: detection.selectAlertPage(db, { tenant, limit: 10 }) },
     ...reviewStatements(db, alertRow.alert_id),
+    ...caseStatements(db),
+  ];
+}
+
+/** The case store's insert (one sample row) and queries. */
+function caseStatements(db: string): CatalogStatement[] {
+  const tenant = SAMPLE_EVENT.tenant;
+  const caseId = '0b6f7c8e-5d1a-4c2b-9e3f-1a2b3c4d5e6f';
+  const eventId = '7d9e1f20-3a4b-4c5d-8e6f-7a8b9c0d1e2f';
+  const event = {
+    tenant,
+    caseId,
+    eventId,
+    at: 1_773_200_000_000,
+    by: "o'neil",
+    kind: 'note',
+    text: "O'Neil \\ {x:String}",
+  };
+  const row = {
+    tenant,
+    case_id: caseId,
+    event_id: eventId,
+    at: event.at,
+    by: event.by,
+    kind: event.kind,
+    body: JSON.stringify(event),
+  };
+  return [
+    {
+      name: 'append case events (INSERT … FORMAT JSONEachRow + one row)',
+      sql: `${cases.insertCaseEventsQuery(db)}\n${JSON.stringify(row)}`,
+    },
+    {
+      name: 'stored case keys',
+      sql: cases.selectStoredCaseKeys(
+        db,
+        new Map([
+          [tenant, { caseIds: new Set([caseId]), eventIds: new Set([eventId]) }],
+          ['clinic-b', { caseIds: new Set([caseId]), eventIds: new Set([eventId, caseId]) }],
+        ]),
+      ),
+    },
+    { name: 'case events of a case', sql: cases.selectCaseEvents(db, tenant, caseId) },
+    { name: 'case events of a tenant', sql: cases.selectTenantCaseEvents(db, tenant) },
   ];
 }
 

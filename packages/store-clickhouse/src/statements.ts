@@ -197,6 +197,32 @@ export function selectAccessesByUser(database: string, q: AccessQuery & { userId
   return selectAccesses(database, 'access_log_by_user', accessesWhere(q, 'user_id', q.userId), q.limit);
 }
 
+/** The access volume query, `from` already rounded down to the bucket. */
+export interface AccessVolumeWindow {
+  tenant: string;
+  from: number;
+  to: number;
+  /** Bucket width, ms (ACCESS_VOLUME_BUCKETS). */
+  width: number;
+}
+
+/**
+ * Access volume of one tenant per bucket, buckets with events only, ascending (aliases never
+ * repeat a column name). Reads access_log, the ledger itself (the per-user copy can miss a row
+ * its view failed to write): the sorting key's tenant prefix limits the read to the tenant's
+ * granules, of which only occurred_ms, outcome and user_id are read. No key has occurred_ms
+ * right after tenant, so the time range is a filter within the tenant, not a key range.
+ */
+export function selectAccessVolume(database: string, q: AccessVolumeWindow): string {
+  const width = quoteUInt(q.width);
+  return `SELECT intDiv(occurred_ms, ${width}) AS bucket_index, bucket_index * ${width} AS bucket_start,
+    count() AS bucket_events, countIf(outcome = 'failure') AS bucket_failures, uniqExact(user_id) AS bucket_users
+FROM ${quoteIdentifier(database)}.access_log
+WHERE tenant = ${quoteString(q.tenant)} AND occurred_ms >= ${quoteUInt(q.from)} AND occurred_ms < ${quoteUInt(q.to)}
+GROUP BY bucket_index
+ORDER BY bucket_index`;
+}
+
 /** Columns of `merkle_tiles`, in table order (also the JSONEachRow keys putTiles inserts). */
 export const MERKLE_TILE_COLUMNS = ['log', 'level', 'tile_index', 'width', 'hashes'] as const;
 

@@ -1,4 +1,5 @@
 import { CREATE_ALERT_DECISIONS_TABLE } from './alert-review-statements.js';
+import { CREATE_CASE_EVENTS_TABLE } from './case-statements.js';
 import { CREATE_DETECTION_TABLES } from './detection-statements.js';
 import type { Migration } from './migrations.js';
 
@@ -17,5 +18,10 @@ export const DETECTION_MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'alert review: alert_decisions',
     statements: CREATE_ALERT_DECISIONS_TABLE,
+  },
+  {
+    version: 3,
+    name: 'cases: case_events',
+    statements: CREATE_CASE_EVENTS_TABLE,
   },
 ];

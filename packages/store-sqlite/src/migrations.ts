@@ -1,4 +1,4 @@
-import { CREATE_ACCESS_LOG, CREATE_PROOF_STORAGE } from './statements.js';
+import { CREATE_ACCESS_LOG, CREATE_ACCESS_VOLUME_INDEX, CREATE_PROOF_STORAGE } from './statements.js';
 
 /**
  * Versioned schema changes, applied in order, each exactly once and each in its own
@@ -19,6 +19,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 2,
     name: 'merkle_tiles, checkpoints and the (tenant, event_id) index',
     statements: CREATE_PROOF_STORAGE,
+  },
+  {
+    version: 3,
+    name: 'the (tenant, occurred_ms) covering index of the access volume',
+    statements: CREATE_ACCESS_VOLUME_INDEX,
   },
 ];
 

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { AccessRowColumns } from '@phi-audit/ledger';
+import type { AccessRowColumns, AccessVolumeBucket } from '@phi-audit/ledger';
 import type { StoredRow } from './access-log-row.js';
 import type { CheckpointRow, TileParams, TileRow } from './proof-rows.js';
 import * as sql from './statements.js';
@@ -7,6 +7,7 @@ import * as sql from './statements.js';
 type ScanRow = StoredRow & { idx_text: string; seq_text: string };
 type RecordRow = StoredRow & { seq: number };
 type RecentKeyRow = { idx: number; tenant: string; source_system: string; event_id: string };
+type VolumeRow = { start: number; events: number; failures: number; users: number };
 
 type Stmt<P extends unknown[], R = unknown> = Database.Statement<P, R>;
 
@@ -23,6 +24,8 @@ export interface PreparedStatements {
   countsByTenant: Stmt<[], { tenant: string; records: number }>;
   byPatient: Stmt<[string, string, number, number, number], AccessRowColumns>;
   byUser: Stmt<[string, string, number, number, number], AccessRowColumns>;
+  /** Per bucket width: bound tenant, from (rounded down to the bucket), to. */
+  volume: Record<AccessVolumeBucket, Stmt<[string, number, number], VolumeRow>>;
   upsertTile: Stmt<TileParams>;
   tile: Stmt<[string, number, number], TileRow>;
   tileCoverage: Stmt<[string], { leaves: number }>;
@@ -48,6 +51,10 @@ export function prepareStatements(db: Database.Database): PreparedStatements {
     countsByTenant: db.prepare<[], { tenant: string; records: number }>(sql.SELECT_COUNTS_BY_TENANT),
     byPatient: db.prepare<[string, string, number, number, number], AccessRowColumns>(sql.SELECT_ACCESSES_BY_PATIENT),
     byUser: db.prepare<[string, string, number, number, number], AccessRowColumns>(sql.SELECT_ACCESSES_BY_USER),
+    volume: {
+      hour: db.prepare<[string, number, number], VolumeRow>(sql.SELECT_ACCESS_VOLUME_HOUR),
+      day: db.prepare<[string, number, number], VolumeRow>(sql.SELECT_ACCESS_VOLUME_DAY),
+    },
     upsertTile: db.prepare<TileParams>(sql.UPSERT_TILE),
     tile: db.prepare<[string, number, number], TileRow>(sql.SELECT_TILE),
     tileCoverage: db.prepare<[string], { leaves: number }>(sql.SELECT_TILE_COVERAGE),

@@ -6,6 +6,8 @@ import {
   type AlertDecision,
   type AlertQuery,
   type AlertReviewStore,
+  type CaseEvent,
+  type CaseStore,
   type DetectionStore,
   type DetectorCursorStore,
   type ReferenceData,
@@ -36,6 +38,7 @@ import * as sql from './detection-statements.js';
 import { isStoreError, sqliteErrorCode, storeFailure, StoreError, type StoreErrorCode } from './errors.js';
 import { openDatabase } from './open-database.js';
 import { createSqliteAlertReview } from './sqlite-alert-review.js';
+import { createSqliteCaseStore } from './sqlite-case-store.js';
 
 export interface SqliteDetectionStoreOptions {
   /** Path of the database file (embedded mode: `<data dir>/detection.sqlite`, see detectionFileIn). */
@@ -77,7 +80,7 @@ function prepare(db: Database.Database) {
  * own connection. Synchronous underneath; every write is one IMMEDIATE transaction, so a version
  * number is never handed out twice and an alert's read-merge-write is never interleaved.
  */
-export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore, AlertReviewStore {
+export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore, AlertReviewStore, CaseStore {
   /** The database file this store reads and writes. */
   readonly file: string;
   readonly #logger: Logger;
@@ -85,6 +88,7 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #alertLists = new Map<string, Database.Statement<unknown[], AlertRow>>();
   readonly #review: AlertReviewStore;
+  readonly #cases: CaseStore;
   #closed = false;
 
   constructor(options: SqliteDetectionStoreOptions) {
@@ -100,6 +104,12 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
     try {
       this.#stmt = prepare(this.#db);
       this.#review = createSqliteAlertReview({
+        db: this.#db,
+        logger: this.#logger,
+        read: (what, fn) => this.#read(what, fn),
+        write: (what, fn) => this.#write(what, fn),
+      });
+      this.#cases = createSqliteCaseStore({
         db: this.#db,
         logger: this.#logger,
         read: (what, fn) => this.#read(what, fn),
@@ -362,6 +372,29 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
   async reviewSummary(tenant: string): ReturnType<AlertReviewStore['reviewSummary']> {
     this.#assertOpen();
     return this.#review.reviewSummary(tenant);
+  }
+
+  /**
+   * Appends case events (table of migration 3) in one IMMEDIATE transaction, all or nothing.
+   * Throws STORE_INVALID_VALUE (naming the event and field), STORE_CASE_EXISTS (a reused caseId
+   * or eventId), STORE_UNKNOWN_CASE (no such open case of the tenant), STORE_FULL or
+   * STORE_INSERT_FAILED.
+   */
+  async appendCaseEvents(events: readonly CaseEvent[]): Promise<void> {
+    this.#assertOpen();
+    return this.#cases.appendCaseEvents(events);
+  }
+
+  /** Every event of one case of the tenant, by (at, eventId); [] for an unknown case. STORE_CORRUPT_DATA for a tampered row. */
+  async caseEvents(tenant: string, caseId: string): Promise<CaseEvent[]> {
+    this.#assertOpen();
+    return this.#cases.caseEvents(tenant, caseId);
+  }
+
+  /** Every case event of the tenant, by (at, eventId). STORE_CORRUPT_DATA for a tampered row. */
+  async tenantCaseEvents(tenant: string): Promise<CaseEvent[]> {
+    this.#assertOpen();
+    return this.#cases.tenantCaseEvents(tenant);
   }
 
   /** The settings in effect on this store's connection (synchronous 2 = FULL), for diagnostics and tests. */

@@ -8,6 +8,7 @@ import { embeddedOrigin, KEYS_FILE, keysFileIn, LEDGER_FILE, ledgerFileIn } from
 import { idempotencyKeyOf } from './idempotency-key.js';
 import { LATEST_SCHEMA_VERSION } from './migrations.js';
 import { createSqliteLedgerStore, type SqliteLedgerStore } from './sqlite-ledger-store.js';
+import { SELECT_ACCESS_VOLUME_DAY, SELECT_ACCESS_VOLUME_HOUR } from './statements.js';
 import { measureAppendThroughput } from './testing/append-throughput.js';
 import { sampleEvent, sampleRecords } from './testing/sample-records.js';
 
@@ -71,10 +72,11 @@ describe('SQLite ledger store (real files)', () => {
     await s.close();
     for (let i = 0; i < 2; i++) await open().close();
     const db = raw();
-    expect(LATEST_SCHEMA_VERSION).toBe(2);
+    expect(LATEST_SCHEMA_VERSION).toBe(3);
     expect(db.prepare('SELECT version FROM schema_migrations ORDER BY version').all()).toEqual([
       { version: 1 },
       { version: 2 },
+      { version: 3 },
     ]);
     const indexes = db
       .prepare(
@@ -86,11 +88,35 @@ describe('SQLite ledger store (real files)', () => {
       { tbl_name: 'access_log', name: 'access_log_by_log' },
       { tbl_name: 'access_log', name: 'access_log_by_patient' },
       { tbl_name: 'access_log', name: 'access_log_by_tenant_event' },
+      { tbl_name: 'access_log', name: 'access_log_by_tenant_time' },
       { tbl_name: 'access_log', name: 'access_log_by_user' },
       { tbl_name: 'checkpoints', name: 'checkpoints_by_log' },
     ]);
     db.close();
     expect((await open().head(A)).size).toBe(3);
+  });
+
+  it('the access volume reads one range of the covering (tenant, occurred_ms) index, never the table', async () => {
+    const s = open();
+    s.appendSync(sampleRecords(A, 50, 0));
+    s.appendSync(sampleRecords(B, 50, 1_000));
+    await s.close();
+    const db = raw(false);
+    const plans = () =>
+      [SELECT_ACCESS_VOLUME_HOUR, SELECT_ACCESS_VOLUME_DAY].map((text) =>
+        db
+          .prepare<[string, number, number], { detail: string }>(`EXPLAIN QUERY PLAN ${text}`)
+          .all('clinic-a', 0, 1)
+          .map((r) => r.detail)
+          .filter((d) => d.includes('access_log')),
+      );
+    const range =
+      'SEARCH access_log USING COVERING INDEX access_log_by_tenant_time (tenant=? AND occurred_ms>? AND occurred_ms<?)';
+    expect(plans()).toEqual([[range], [range]]);
+    // The same once the planner has statistics (ANALYZE, as `PRAGMA optimize` would run it).
+    db.exec('ANALYZE');
+    expect(plans()).toEqual([[range], [range]]);
+    db.close();
   });
 
   it('refuses a database newer than this build, read-write and read-only', async () => {

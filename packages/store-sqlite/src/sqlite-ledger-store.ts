@@ -2,12 +2,17 @@ import type Database from 'better-sqlite3';
 import {
   AccessesByPatientQuerySchema,
   AccessesByUserQuerySchema,
+  ACCESS_VOLUME_BUCKETS,
+  AccessVolumeQuerySchema,
   accessRowFromColumns,
   emptyHead,
   type AccessesByPatientQuery,
   type AccessesByUserQuery,
   type AccessQueryStore,
   type AccessRow,
+  type AccessVolumeBucketRow,
+  type AccessVolumeQuery,
+  type AccessVolumeStore,
   type LedgerRecord,
   type LedgerStore,
   type LogHead,
@@ -62,7 +67,7 @@ const INT64_MAX = 2n ** 63n - 1n;
  * the async LedgerStore methods wrap the same calls. One instance owns one connection;
  * close() it when done.
  */
-export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
+export class SqliteLedgerStore implements LedgerStore, AccessQueryStore, AccessVolumeStore {
   /** The database file this store reads and writes. */
   readonly file: string;
   readonly #readonly: boolean;
@@ -307,6 +312,22 @@ export class SqliteLedgerStore implements LedgerStore, AccessQueryStore {
       this.#stmt.byUser.all(q.tenant, q.userId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit),
     );
     return Promise.resolve(rows.map(accessRowFromColumns));
+  }
+
+  /**
+   * The tenant's access volume per hour or UTC day over [from, to) of event time, `from` rounded
+   * down to its bucket: events, failures and distinct users per bucket, buckets with events only,
+   * ascending. One range of the covering index access_log_by_tenant_time (migration 3). Duplicate
+   * rows (tampering) are counted like the rest. Throws STORE_INVALID_VALUE for a bad query.
+   */
+  async accessVolume(query: AccessVolumeQuery): Promise<AccessVolumeBucketRow[]> {
+    const q = parseAccessQuery(AccessVolumeQuerySchema, query);
+    const width = ACCESS_VOLUME_BUCKETS[q.bucket];
+    const from = Math.floor(q.from / width) * width;
+    const rows = this.#read('querying access volume', () => this.#stmt.volume[q.bucket].all(q.tenant, from, q.to));
+    return Promise.resolve(
+      rows.map((r) => ({ start: r.start, events: r.events, failures: r.failures, users: r.users })),
+    );
   }
 
   /**

@@ -1,4 +1,4 @@
-import { ACCESS_ROW_COLUMNS } from '@phi-audit/ledger';
+import { ACCESS_ROW_COLUMNS, ACCESS_VOLUME_BUCKETS, type AccessVolumeBucket } from '@phi-audit/ledger';
 import { ACCESS_LOG_COLUMNS } from './access-log-row.js';
 
 /**
@@ -184,3 +184,31 @@ WHERE log = ? AND idx = ? ORDER BY seq`;
 /** The rows of one tenant with one event id, any source system and log (uses access_log_by_tenant_event). */
 export const SELECT_RECORDS_BY_EVENT_ID = `SELECT seq, ${ACCESS_LOG_COLUMNS.join(', ')} FROM access_log
 WHERE tenant = ? AND event_id = ?`;
+
+/**
+ * Migration 3: the dashboard's access volume reads one tenant's event-time range, which none of
+ * the earlier indexes serves (each puts patient, user, source or event id between tenant and
+ * time, so the range became a scan of all the tenant's rows plus a table lookup each). Covering:
+ * outcome and user_id ride along, so the volume query never touches the table rows.
+ */
+export const CREATE_ACCESS_VOLUME_INDEX = [
+  'CREATE INDEX access_log_by_tenant_time ON access_log (tenant, occurred_ms, outcome, user_id)',
+] as const;
+
+/**
+ * Access volume of one tenant per bucket of `bucket`'s width, buckets with events only, ascending.
+ * The width is one of two constants, written into the text: SQLite's `/` divides integers only
+ * when both operands are integers, and a literal is one. Bound: tenant, from (already rounded
+ * down to the bucket), to. Reads access_log_by_tenant_time alone (a range of it).
+ */
+function selectAccessVolume(bucket: AccessVolumeBucket): string {
+  const width = ACCESS_VOLUME_BUCKETS[bucket];
+  return `SELECT (occurred_ms / ${width}) * ${width} AS start, count(*) AS events,
+    sum(outcome = 'failure') AS failures, count(DISTINCT user_id) AS users
+FROM access_log
+WHERE tenant = ? AND occurred_ms >= ? AND occurred_ms < ?
+GROUP BY start
+ORDER BY start`;
+}
+export const SELECT_ACCESS_VOLUME_HOUR = selectAccessVolume('hour');
+export const SELECT_ACCESS_VOLUME_DAY = selectAccessVolume('day');
