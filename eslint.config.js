@@ -21,7 +21,12 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        project: ['./tsconfig.tests.json', './packages/*/tsconfig.json', './services/*/tsconfig.json'],
+        project: [
+          './tsconfig.tests.json',
+          './packages/*/tsconfig.json',
+          './services/*/tsconfig.json',
+          './services/*/ui/tsconfig.json',
+        ],
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -2,6 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createAuditorKey } from '@phi-audit/collector';
+import { verifyEvidenceBundle } from '@phi-audit/ledger';
+import { loadVerifierKeys } from '@phi-audit/checkpoints';
 import { alertId, type Alert } from '@phi-audit/rules';
 import {
   createClickHouseDetectionStore,
@@ -100,6 +103,8 @@ describe('e2e: the console in cluster mode (ClickHouse alerts, audited through K
       // The first account must be an admin; the privacy officer sees this tenant only.
       createUser(dataDir, 'admin', 'admin');
       createUser(dataDir, 'officer', 'privacy_officer', TENANT);
+      // An auditor key in the collector's key file: the console serves /v1/ledger to it.
+      const { key: auditorKey } = await createAuditorKey({ file: s.env.PHI_AUDIT_KEYS_FILE! });
       const port = await freePort();
       const url = `http://127.0.0.1:${port}`;
       const proc = startCli(['console'], {
@@ -154,8 +159,37 @@ describe('e2e: the console in cluster mode (ClickHouse alerts, audited through K
       const after = (await (await api('/alerts?status=escalated')).json()) as { total: number };
       expect(after.total).toBe(1);
 
+      // The ledger API beside the console, for auditor keys only; the ledger status and an
+      // evidence bundle once the writer has checkpointed the EHR event's log.
+      const origin = stored!.origin;
+      await waitFor(
+        `a checkpoint of ${origin}\n${s.writer.output()}`,
+        async () => ((await ledger!.latestCheckpoint(origin))?.size ?? 0) > stored!.index,
+        60_000,
+      );
+      const checkpointUrl = `${url}/v1/ledger/checkpoint?log=${encodeURIComponent(origin)}`;
+      expect((await fetch(checkpointUrl)).status).toBe(401);
+      const note = await fetch(checkpointUrl, { headers: { authorization: `Bearer ${auditorKey}` } });
+      expect(note.status).toBe(200);
+      expect(await note.text()).toMatch(new RegExp(`^${origin}\n`));
+      const status = (await (await api('/ledger-status')).json()) as {
+        logs: { origin: string; signatureValid: boolean; rootMatchesTiles: boolean | null }[];
+      };
+      expect(status.logs.find((l) => l.origin === origin)).toMatchObject({
+        signatureValid: true,
+        rootMatchesTiles: true,
+      });
+      const exported = await api('/evidence', { method: 'POST', body: JSON.stringify({ eventIds: ['cc-ehr-1'] }) });
+      expect(exported.status, await exported.clone().text()).toBe(200);
+      const verified = verifyEvidenceBundle(await exported.text(), {
+        trustedKeys: loadVerifierKeys([s.env.PHI_AUDIT_VERIFIER_KEYS!]),
+      });
+      expect(verified.problems).toEqual([]);
+      expect(verified.records.map((r) => r.eventId)).toEqual(['cc-ehr-1']);
+
       // Kafka acked each audit event before the console answered; the writer appends them to the log.
       const expected = [
+        'export phi-audit.evidence-bundle',
         'query phi-audit.search',
         'update phi-audit.alert',
         'view phi-audit.alert',

@@ -114,6 +114,28 @@ export const ConsoleActionSchema = z.discriminatedUnion('kind', [
       .min(1, 'alerts must name at least one alert')
       .max(10_000),
   }),
+  /**
+   * A case's detail page: the patients of its alerts are disclosed. The case's title, summary,
+   * notes and assessment are free text and have no field here.
+   */
+  z.strictObject({
+    kind: z.literal('view_case'),
+    ...base,
+    caseId: identifier,
+    patientIds: disclosedPatients,
+    alertCount: count,
+  }),
+  /**
+   * A change to a case (`change`: the case event kind, such as `opened` or `note`); the answer
+   * shows the case again, so the patients of its alerts are named as for view_case.
+   */
+  z.strictObject({
+    kind: z.literal('case_update'),
+    ...base,
+    caseId: identifier,
+    change: token('change'),
+    patientIds: disclosedPatients,
+  }),
 ]);
 
 export type ConsoleAction = z.infer<typeof ConsoleActionSchema>;

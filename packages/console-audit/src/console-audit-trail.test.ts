@@ -7,6 +7,7 @@ import { isConsoleAuditError } from './errors.js';
 
 const NOW = 1_790_000_000_000;
 const ALERT = 'a'.repeat(64);
+const CASE = '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f';
 const user = { username: 'priya', role: 'privacy_officer', ip: '10.1.2.3' };
 const common = { tenant: 'clinic-a', user };
 
@@ -25,6 +26,8 @@ const EVERY_KIND: ConsoleAction[] = [
   { kind: 'export_csv', ...common, what: 'accesses', rowCount: 500, patientId: 'MRN-ec' },
   { kind: 'export_evidence', ...common, eventCount: 9, patientId: 'MRN-ee' },
   { kind: 'decide', ...common, decision: 'false_positive', alerts: [{ alertId: ALERT, patientId: 'MRN-d' }] },
+  { kind: 'view_case', ...common, caseId: CASE, patientIds: ['MRN-vc'], alertCount: 2 },
+  { kind: 'case_update', ...common, caseId: CASE, change: 'note', patientIds: ['MRN-cu'] },
 ];
 
 function harness(publish?: (events: readonly AccessEvent[]) => Promise<void>) {
@@ -95,6 +98,27 @@ describe('createConsoleAuditTrail: mapping', () => {
       ['export', 'phi-audit.csv-export', 'accesses', 500],
       ['export', 'phi-audit.evidence-bundle', undefined, 9],
       ['update', 'phi-audit.alert', ALERT, undefined],
+      ['view', 'phi-audit.case', CASE, 2],
+      ['update', 'phi-audit.case', CASE, undefined],
+    ]);
+  });
+
+  it('records a case opened as a create, each patient of its alerts once; a case of no patient against the reserved id', async () => {
+    const { trail, published } = harness();
+    await trail.record({
+      kind: 'case_update',
+      ...common,
+      caseId: CASE,
+      change: 'opened',
+      patientIds: ['MRN-1', 'MRN-2', 'MRN-1'],
+    });
+    await trail.record({ kind: 'view_case', ...common, caseId: CASE, alertCount: 1 });
+    expect(published.map((g) => g.map((e) => [e.action, e.patient?.id, e.resource.id]))).toEqual([
+      [
+        ['create', 'MRN-1', CASE],
+        ['create', 'MRN-2', CASE],
+      ],
+      [['view', CONSOLE_NO_PATIENT, CASE]],
     ]);
   });
 
@@ -166,6 +190,8 @@ describe('createConsoleAuditTrail: mapping', () => {
     ['a negative count', { kind: 'view_alert', ...common, alertId: ALERT, evidenceCount: -1 }],
     ['an invalid tenant', { kind: 'view_patient_timeline', ...common, tenant: 'Clinic A', patientId: 'p' }],
     ['a decision on no alert', { kind: 'decide', ...common, decision: 'appropriate', alerts: [] }],
+    ['a case title', { kind: 'view_case', ...common, caseId: CASE, alertCount: 1, title: 'Smith snooping' }],
+    ['a note as the change', { kind: 'case_update', ...common, caseId: CASE, change: 'Smith was seen' }],
   ])('refuses %s with CONSOLE_AUDIT_INVALID_ACTION and publishes nothing', async (_what, action) => {
     const { trail, published, logs } = harness();
     const error = await trail.record(action as ConsoleAction).catch((e: unknown) => e);

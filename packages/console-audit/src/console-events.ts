@@ -104,6 +104,17 @@ function shapesOf(action: ConsoleAction): { patientId: string; shape: Shape }[] 
         patientId: a.patientId ?? CONSOLE_NO_PATIENT,
         shape: { action: 'update', resource: { type: 'phi-audit.alert', id: a.alertId } },
       }));
+    case 'view_case':
+      return each(patientsOf(action.patientIds), {
+        action: 'view',
+        resource: { type: 'phi-audit.case', id: action.caseId },
+        recordCount: action.alertCount,
+      });
+    case 'case_update':
+      return each(patientsOf(action.patientIds), {
+        action: action.change === 'opened' ? 'create' : 'update',
+        resource: { type: 'phi-audit.case', id: action.caseId },
+      });
     default:
       return action satisfies never;
   }

@@ -23,3 +23,5 @@ export * from './tiles.js';
 export * from './signed-note.js';
 export * from './checkpoint.js';
 export * from './evidence-bundle.js';
+export * from './evidence-export.js';
+export * from './log-status.js';

@@ -24,3 +24,6 @@ export * from './detection-rows.js';
 export * from './alert-review.js';
 export * from './alert-review-values.js';
 export * from './case-store.js';
+export * from './case-fold.js';
+export * from './breach-clock.js';
+export * from './case-rows.js';

@@ -19,6 +19,18 @@ describe('parseConsoleConfig', () => {
     expect(parseConsoleConfig({ ...BASE, KAFKA_TOPIC: 'audit.events' }).kafka.topic).toBe('audit.events');
   });
 
+  it('reads the verifier keys (commas or newlines) and the collector key file', () => {
+    const none = parseConsoleConfig(BASE, '/srv');
+    expect(none.verifierKeyEntries).toEqual([]);
+    expect(none.keysFile).toBe('/srv/data/ingest-keys.json');
+    const config = parseConsoleConfig(
+      { ...BASE, PHI_AUDIT_VERIFIER_KEYS: 'k1.pub, k2.pub\nk3.pub', PHI_AUDIT_KEYS_FILE: '/etc/keys.json' },
+      '/srv',
+    );
+    expect(config.verifierKeyEntries).toEqual(['k1.pub', 'k2.pub', 'k3.pub']);
+    expect(config.keysFile).toBe('/etc/keys.json');
+  });
+
   it('reports every missing variable at once', () => {
     const error = (() => {
       try {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { DEFAULT_TOPIC } from '@phi-audit/bus-kafka';
+import { DEFAULT_KEYS_FILE } from '@phi-audit/collector';
 import {
   boundedIntEnv as int,
   clickhouseDatabaseEnv,
@@ -34,6 +35,11 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
     .default(DEFAULT_TOPIC),
   LOG_LEVEL: logLevelEnv,
+  // The checkpoint signer's published verifier key(s), as `phi-audit verify` and `evidence` take
+  // them: key texts or key files, separated by commas or newlines. Evidence export needs one.
+  PHI_AUDIT_VERIFIER_KEYS: z.string().optional(),
+  // The collector's key file: its auditor keys authenticate the ledger API (/v1/ledger) here too.
+  PHI_AUDIT_KEYS_FILE: z.string().min(1).default(DEFAULT_KEYS_FILE),
 });
 
 /** The cluster-mode console's configuration, parsed once from the environment. */
@@ -49,6 +55,18 @@ export interface ConsoleConfig {
   /** Where the console's audit events go: the collector's topic, so the ledger-writer stores them. */
   readonly kafka: { readonly brokers: readonly string[]; readonly topic: string };
   readonly logLevel: LogLevel;
+  /** Verifier key entries (key texts or files; loaded by main): empty when none is configured. */
+  readonly verifierKeyEntries: readonly string[];
+  /** Absolute path of the collector's key file (auditor keys for /v1/ledger). */
+  readonly keysFile: string;
+}
+
+/** Splits PHI_AUDIT_VERIFIER_KEYS as the CLI does: commas or newlines. */
+function verifierKeyEntries(value: string | undefined): string[] {
+  return (value ?? '')
+    .split(/[,\n]/)
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 /**
@@ -75,5 +93,7 @@ export function parseConsoleConfig(
     clickhouseDatabase: e.CLICKHOUSE_DATABASE,
     kafka: Object.freeze({ brokers: Object.freeze(e.KAFKA_BROKERS), topic: e.KAFKA_TOPIC }),
     logLevel: e.LOG_LEVEL,
+    verifierKeyEntries: Object.freeze(verifierKeyEntries(e.PHI_AUDIT_VERIFIER_KEYS)),
+    keysFile: resolve(cwd, e.PHI_AUDIT_KEYS_FILE),
   });
 }

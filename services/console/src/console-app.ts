@@ -6,6 +6,7 @@ import type { AccountStore } from '@phi-audit/console-accounts';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type RouteOptions } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { checkAccessOnRequest, requireDeclaredAccess, type ConsoleRoute } from './access-control.js';
+import { CONSOLE_UI_PREFIX, registerConsoleUi } from './console-ui.js';
 import { ConsoleApiError } from './errors.js';
 import { setConsoleErrorHandler, setConsoleNotFoundHandler } from './error-handler.js';
 import { registerSessionRoutes } from './session-routes.js';
@@ -30,19 +31,25 @@ export interface ConsoleDeps {
   health?: boolean;
 }
 
-/** The OpenAPI UI's own routes (page, assets, document) are public by nature; mark them so. */
-function markDocsPublic(route: RouteOptions): void {
+/**
+ * The OpenAPI UI's routes (page, assets, document) and the web UI's static files are public by
+ * nature (they hold no data; every API call they make is checked); mark them so.
+ */
+const PUBLIC_PREFIXES = [CONSOLE_DOCS_PREFIX, CONSOLE_UI_PREFIX];
+function markStaticPublic(route: RouteOptions): void {
   const config = route.config as { access?: unknown } | undefined;
-  if (config?.access === undefined && route.url.startsWith(CONSOLE_DOCS_PREFIX)) {
+  const under = (prefix: string) => route.url === prefix || route.url.startsWith(`${prefix}/`);
+  if (config?.access === undefined && PUBLIC_PREFIXES.some(under)) {
     route.config = { ...route.config, access: { public: true } };
   }
 }
 
 /**
- * Mounts the console on `app`: the JSON API under `/api` and its OpenAPI document and UI under
- * `/docs`, in an encapsulated scope with its own zod validation, error handler, session check
- * and default deny (a route without `config.access` fails registration). Embedded mode mounts
- * it on the collector's server; cluster mode on its own (buildConsoleApp).
+ * Mounts the console on `app`: the JSON API under `/api`, its OpenAPI document and UI under
+ * `/docs`, the web UI under `/console/` (and `/` redirecting there when free), in an
+ * encapsulated scope with its own zod validation, error handler, session check and default deny
+ * (a route without `config.access` fails registration). Embedded mode mounts it on the
+ * collector's server; cluster mode on its own (buildConsoleApp).
  */
 export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   await app.register(async (scope) => {
@@ -58,7 +65,7 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
     );
     // Before the access check: it reads the session cookie.
     await scope.register(fastifyCookie);
-    scope.addHook('onRoute', markDocsPublic);
+    scope.addHook('onRoute', markStaticPublic);
     requireDeclaredAccess(scope, deps.onRoute);
     checkAccessOnRequest(scope, deps.accounts);
     await scope.register(fastifySwagger, {
@@ -77,6 +84,7 @@ export async function registerConsole(app: FastifyInstance, deps: ConsoleDeps): 
       transform: jsonSchemaTransform,
     });
     await scope.register(fastifySwaggerUi, { routePrefix: CONSOLE_DOCS_PREFIX });
+    await registerConsoleUi(scope);
     await scope.register(
       async (api) => {
         setConsoleNotFoundHandler(api);

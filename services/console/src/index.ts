@@ -9,6 +9,7 @@ export {
   type BuildConsoleAppOptions,
   type ConsoleDeps,
 } from './console-app.js';
+export { CONSOLE_UI_CSP, CONSOLE_UI_PREFIX } from './console-ui.js';
 export { CONSOLE_REDACT_PATHS, createConsoleLogger } from './console-logger.js';
 export { CSRF_HEADER, SESSION_COOKIE } from './session-cookie.js';
 export { ERROR_BODY_SCHEMA } from './session-routes.js';

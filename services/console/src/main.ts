@@ -1,11 +1,16 @@
 import { mkdirSync } from 'node:fs';
-import { createEventPublisher } from '@phi-audit/bus-kafka';
+import { createEventPublisher, originFor } from '@phi-audit/bus-kafka';
+import { loadVerifierKeys } from '@phi-audit/checkpoints';
+import { openIngestKeyStore } from '@phi-audit/collector';
 import { consoleFileIn, createAccountStore } from '@phi-audit/console-accounts';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
+import { verifierKeyLabel, type NoteVerifier } from '@phi-audit/ledger';
+import { registerLedgerRoutes } from '@phi-audit/ledger-api';
 import { isEntryPoint, listenForStop, runMain } from '@phi-audit/service-runtime';
 import { createClickHouseDetectionStore, createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
 import { parseConsoleConfig } from './config.js';
 import { buildConsoleApp } from './console-app.js';
+import { ConsoleApiError } from './errors.js';
 import { createConsoleLogger } from './console-logger.js';
 import { registerConsoleRoutes } from './routes/index.js';
 
@@ -17,6 +22,20 @@ function summarize(error: unknown): object {
   if (!(error instanceof Error)) return { err: { type: typeof error } };
   const code = (error as { code?: unknown }).code;
   return { err: { type: error.name, ...(typeof code === 'string' ? { code } : {}), message: error.message } };
+}
+
+/** The trusted checkpoint verifier keys; a configured entry that cannot be read fails the start. */
+function verifierKeysOf(entries: readonly string[]): NoteVerifier[] {
+  if (entries.length === 0) return [];
+  try {
+    return loadVerifierKeys(entries);
+  } catch (error) {
+    throw new ConsoleApiError(
+      'CONSOLE_CONFIG_INVALID',
+      `invalid console configuration:\n  - PHI_AUDIT_VERIFIER_KEYS: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
 }
 
 /** Runs every close in order, even after one fails; rethrows the first failure. */
@@ -36,11 +55,18 @@ async function closeAll(closers: ReadonlyArray<() => Promise<void> | void>): Pro
  * Cluster mode's console: reads the environment, opens the account store in CONSOLE_DATA_DIR,
  * the ClickHouse detection and ledger stores (alerts, decisions, evidence) and a Kafka publisher
  * for its audit events (the ledger-writer stores them like any ingested event), serves the
- * console API and /docs until SIGTERM or SIGINT, then closes everything in reverse order.
+ * console API and /docs, and the ledger API (/v1/ledger, for the collector's auditor keys) until
+ * SIGTERM or SIGINT, then closes everything in reverse order.
  */
 export async function main(env: Record<string, string | undefined> = process.env): Promise<void> {
   const config = parseConsoleConfig(env);
+  const verifierKeys = verifierKeysOf(config.verifierKeyEntries);
   const logger = createConsoleLogger({ level: config.logLevel });
+  if (verifierKeys.length === 0) {
+    logger.warn('PHI_AUDIT_VERIFIER_KEYS is not set: evidence export is refused and no checkpoint signature verifies');
+  }
+  // The collector's key file (reloaded when it changes): its auditor keys may read /v1/ledger.
+  const keys = openIngestKeyStore({ file: config.keysFile, logger });
   const stop = listenForStop<Error>({ logger, forcedExitMessage: 'console killed: in-flight requests abandoned' });
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const accounts = createAccountStore({ file: consoleFileIn(config.dataDir), logger });
@@ -62,10 +88,22 @@ export async function main(env: Record<string, string | undefined> = process.env
       logger,
       trustProxy: config.trustProxy,
       routes: (api) => {
-        registerConsoleRoutes(api, { detection, ledger, audit });
+        registerConsoleRoutes(api, {
+          detection,
+          ledger,
+          audit,
+          verifierKeys,
+          // Every partition log of the topic holds events of any tenant (keyed by tenant:user).
+          tenantLogs: async () => {
+            const prefix = originFor(config.kafka.topic, 0).replace(/0$/, '');
+            return (await ledger.heads()).map((h) => h.origin).filter((o) => o.startsWith(prefix));
+          },
+        });
         return Promise.resolve();
       },
     });
+    // Proofs and checkpoints beside the console, as embedded mode serves them on its port.
+    await registerLedgerRoutes(app, { store: ledger, authenticate: (bearer) => keys.authenticateAuditor(bearer) });
     try {
       await app.listen({ host: config.http.host, port: config.http.port });
       logger.info(
@@ -75,6 +113,8 @@ export async function main(env: Record<string, string | undefined> = process.env
           users: accounts.userCount(),
           database: config.clickhouseDatabase,
           topic: config.kafka.topic,
+          verifierKeys: verifierKeys.map(verifierKeyLabel),
+          auditorKeysFile: config.keysFile,
         },
         'console listening',
       );

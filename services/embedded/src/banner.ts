@@ -83,7 +83,7 @@ export function firstRunBanner(options: {
     `  Ingest:  ${url}/v1/events   (health: ${url}/readyz, metrics: ${url}/metrics)`,
     `  Proofs:  ${url}/v1/ledger/logs   (logs, signed checkpoints, inclusion and consistency proofs)`,
     `  Alerts:  ${DETECTION_FILE}, from the detection rules (policies: ${join(dataDir, 'policies')}/<tenant>.json)`,
-    `  Console: ${url}/docs   (create the admin: npm run phi-audit -- users create --data ${dataDir} --username admin --role admin)`,
+    `  Console: ${url}/console/   (first create the admin: npm run phi-audit -- users create --data ${dataDir} --username admin --role admin; API docs: ${url}/docs)`,
     '',
     ...(options.checkpoints !== undefined ? [...checkpointLines(options.checkpoints), ''] : []),
     'Create an ingest key per tenant and source system (shown once; only its hash is stored;',

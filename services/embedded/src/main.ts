@@ -14,7 +14,7 @@ import { CheckpointError, loadOrCreateSigningKey, loadSigningKey } from '@phi-au
 import { registerConsole, registerConsoleRoutes } from '@phi-audit/console';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
 import { consoleFileIn, createAccountStore, type AccountStore } from '@phi-audit/console-accounts';
-import type { NoteSigner } from '@phi-audit/ledger';
+import { parseVerifierKey, type NoteSigner } from '@phi-audit/ledger';
 import { startEmbeddedDetector, type EmbeddedDetector } from '@phi-audit/detector';
 import { registerLedgerRoutes } from '@phi-audit/ledger-api';
 import { registerReferenceRoutes } from '@phi-audit/reference-api';
@@ -22,6 +22,7 @@ import {
   createSqliteDetectionStore,
   createSqliteLedgerStore,
   detectionFileIn,
+  embeddedOrigin,
   LEDGER_FILE,
   type SqliteDetectionStore,
   type SqliteLedgerStore,
@@ -229,7 +230,15 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
     await registerConsole(server, {
       accounts: consoleAccounts,
       routes: (api) => {
-        registerConsoleRoutes(api, { detection: detectionStore, ledger: openedStore, audit });
+        registerConsoleRoutes(api, {
+          detection: detectionStore,
+          ledger: openedStore,
+          audit,
+          // The checkpoints are this process's own: its signing key's verifier key checks them.
+          verifierKeys: signing === undefined ? [] : [parseVerifierKey(signing.signer.verifierKey)],
+          // One log per tenant in embedded mode.
+          tenantLogs: (tenant) => [embeddedOrigin(tenant)],
+        });
         return Promise.resolve();
       },
     });

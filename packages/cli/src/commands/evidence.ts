@@ -4,16 +4,14 @@ import type { Command } from 'commander';
 import { loadVerifierKeys } from '@phi-audit/checkpoints';
 import {
   EVIDENCE_FORMAT,
-  MAX_ACCESS_QUERY_LIMIT,
-  buildEvidenceBundle,
-  createTileNodeReader,
+  bundleEvidenceRecords,
+  findEvidenceRecords,
   isEvidenceError,
   verifierKeyLabel,
   verifyEvidenceBundle,
-  type AccessQueryStore,
+  type EvidenceSelector,
+  type EvidenceStore,
   type NoteVerifier,
-  type ProofStore,
-  type StoredCheckpoint,
   type StoredRecord,
 } from '@phi-audit/ledger';
 import { createClickHouseLedgerStore } from '@phi-audit/store-clickhouse';
@@ -26,13 +24,8 @@ export const EVIDENCE_EXIT = { ok: 0, failed: 1, error: 2 } as const;
 /** The verifier key file embedded mode writes beside its signing key in the data directory. */
 export const DATA_DIR_VERIFIER_KEY_FILE = 'checkpoint-signing.key.pub';
 
-/** The store methods an evidence export reads. */
-export type EvidenceStore = Pick<ProofStore, 'recordsByEventId' | 'recordsAt' | 'latestCheckpoint' | 'readTiles'> &
-  AccessQueryStore;
-
-/** Which records the investigator asked for. */
-export type EvidenceSelector =
-  { kind: 'events'; eventIds: string[] } | { kind: 'patient'; patientId: string } | { kind: 'user'; userId: string };
+/** The store methods an evidence export reads (shared with the console's export). */
+export type { EvidenceSelector, EvidenceStore };
 
 export interface RunEvidenceOptions {
   store: EvidenceStore;
@@ -52,43 +45,32 @@ export interface RunEvidenceOptions {
 /** An expected refusal: printed as is, exit 1. */
 class EvidenceRefusal extends Error {}
 
-/**
- * The rows asked for. Access queries return positions only (origin, index): the rows
- * themselves come from recordsAt, the same read a verifier trusts.
- */
+/** The rows asked for (findEvidenceRecords); a selection that finds nothing to bundle is a refusal. */
 async function findRecords(options: RunEvidenceOptions): Promise<StoredRecord[]> {
-  const { store, tenant, selector } = options;
-  if (selector.kind === 'events') {
-    const records = await store.recordsByEventId(tenant, selector.eventIds);
-    const found = new Set(records.map((r) => r.eventId));
-    const missing = selector.eventIds.filter((id) => !found.has(id));
-    if (missing.length > 0) {
+  const { tenant } = options;
+  const found = await findEvidenceRecords(options.store, {
+    tenant,
+    selector: options.selector,
+    from: options.from,
+    to: options.to,
+  });
+  if (found.ok) return found.records;
+  switch (found.reason) {
+    case 'unknown_events': {
+      const { missing } = found;
       throw new EvidenceRefusal(
         `${missing.length} of the requested events ${missing.length === 1 ? 'is' : 'are'} not in tenant ${tenant}'s ledger: ${missing.map((id) => JSON.stringify(id)).join(', ')}`,
       );
     }
-    return records;
+    case 'too_many':
+      throw new EvidenceRefusal(
+        `the query matches ${found.limit} or more records, more than one bundle holds; narrow it with --from/--to`,
+      );
+    case 'no_match':
+      throw new EvidenceRefusal('no records match the query: nothing to bundle');
+    default:
+      return found satisfies never;
   }
-  const window = {
-    tenant,
-    limit: MAX_ACCESS_QUERY_LIMIT,
-    ...(options.from !== undefined ? { from: options.from } : {}),
-    ...(options.to !== undefined ? { to: options.to } : {}),
-  };
-  const rows =
-    selector.kind === 'patient'
-      ? await store.accessesByPatient({ ...window, patientId: selector.patientId })
-      : await store.accessesByUser({ ...window, userId: selector.userId });
-  if (rows.length >= MAX_ACCESS_QUERY_LIMIT) {
-    throw new EvidenceRefusal(
-      `the query matches ${MAX_ACCESS_QUERY_LIMIT} or more records, more than one bundle holds; narrow it with --from/--to`,
-    );
-  }
-  const byLog = new Map<string, number[]>();
-  for (const row of rows) byLog.set(row.origin, [...(byLog.get(row.origin) ?? []), row.index]);
-  const records: StoredRecord[] = [];
-  for (const [origin, indexes] of byLog) records.push(...(await store.recordsAt(origin, indexes)));
-  return records;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
@@ -123,24 +105,7 @@ export async function runEvidence(options: RunEvidenceOptions): Promise<number> 
   let text: string;
   try {
     const records = await findRecords(options);
-    if (records.length === 0) throw new EvidenceRefusal('no records match the query: nothing to bundle');
-    const foreign = records.find((r) => r.tenant !== options.tenant);
-    if (foreign !== undefined) {
-      throw new EvidenceRefusal(
-        `the store returned a record of another tenant (log ${foreign.origin}, index ${foreign.index})`,
-      );
-    }
-    const checkpoints: StoredCheckpoint[] = [];
-    for (const origin of [...new Set(records.map((r) => r.origin))]) {
-      const latest = await store.latestCheckpoint(origin);
-      if (latest !== undefined) checkpoints.push(latest);
-    }
-    text = await buildEvidenceBundle({
-      records,
-      checkpoints,
-      trustedKeys: options.trustedKeys,
-      readNodes: (origin, size) => createTileNodeReader((ids) => store.readTiles(origin, ids), size),
-    });
+    text = await bundleEvidenceRecords({ store, records, trustedKeys: options.trustedKeys });
   } catch (e) {
     if (e instanceof EvidenceRefusal) {
       err.write(`phi-audit evidence: ${e.message}\n`);

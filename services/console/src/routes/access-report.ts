@@ -2,9 +2,11 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ConsoleAuditTrail, ConsoleUser } from '@phi-audit/console-audit';
 import type { Role } from '@phi-audit/console-accounts';
 import type { AccessQueryStore, AccessRow } from '@phi-audit/ledger';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { principalOf } from '../route-access.js';
 import { accessReportHtml } from './access-report-html.js';
-import { parseOrReject, sendAuditFailure } from './route-errors.js';
+import { sendAuditFailure } from './route-errors.js';
+import { zodRouteOptions } from './route-schema.js';
 import { DenseInstantError, scanAccesses } from './search-scan.js';
 import { AccessReportQuerySchema, PatientParamsSchema } from './search-schemas.js';
 
@@ -94,18 +96,23 @@ export function groupAccessesByUser(rows: readonly AccessRow[]): AccessReportUse
 }
 
 /** Registers `GET /tenants/:tenant/patients/:patientId/access-report` on `app`. */
-export function registerAccessReportRoutes(app: FastifyInstance, options: AccessReportRoutesOptions): void {
+export function registerAccessReportRoutes(fastify: FastifyInstance, options: AccessReportRoutesOptions): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { ledger, audit } = options;
   const now = options.now ?? Date.now;
 
   app.get(
     '/tenants/:tenant/patients/:patientId/access-report',
-    { config: { access: { roles: REPORTERS, tenantScoped: true } } },
+    {
+      config: { access: { roles: REPORTERS, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: "Everyone who accessed one patient's record in a period (recorded before it is sent)",
+        params: PatientParamsSchema,
+        querystring: AccessReportQuerySchema,
+      }),
+    },
     async (request, reply) => {
-      const params = parseOrReject(PatientParamsSchema, request.params, 'params', reply);
-      if (params === undefined) return reply;
-      const q = parseOrReject(AccessReportQuerySchema, request.query, 'query', reply);
-      if (q === undefined) return reply;
+      const { params, query: q } = request;
       // `to` is exclusive: the default period includes an access at this very millisecond.
       const to = q.to ?? Math.max(now() + 1, q.from ?? 0);
       const from = q.from ?? Math.max(0, to - DEFAULT_PERIOD_MS);

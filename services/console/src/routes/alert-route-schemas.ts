@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ALERT_DECISIONS, ALERT_STATUSES, MAX_DECISION_REASON_LENGTH, SEVERITIES } from '@phi-audit/rules';
+import {
+  ALERT_DECISIONS,
+  ALERT_STATUSES,
+  AlertDecisionSchema,
+  AlertSchema,
+  MAX_DECISION_REASON_LENGTH,
+  SEVERITIES,
+} from '@phi-audit/rules';
 
 /**
  * Input of the alert review routes (issue 6 item 3). Strict: an unknown query or body field is
@@ -76,3 +83,30 @@ export const BulkDecisionBodySchema = z.strictObject({
   decision: z.enum(ALERT_DECISIONS),
   reason,
 });
+
+// Answers (for the OpenAPI document; the serializer checks each answer against them).
+
+/** One page of the review list. */
+export const AlertListResponseSchema = z.object({
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  items: z.array(
+    z.object({
+      alert: AlertSchema,
+      status: z.enum(ALERT_STATUSES),
+      decision: AlertDecisionSchema.optional(),
+    }),
+  ),
+});
+
+/** The dashboard's counts of open alerts. */
+export const AlertSummaryResponseSchema = z.object({
+  open: z.number().int(),
+  byRule: z.record(z.string(), z.number().int()),
+  bySeverity: z.partialRecord(z.enum(SEVERITIES), z.number().int()),
+  oldestOpenFirstEventAt: z.number().int().optional(),
+});
+
+export const DecisionResponseSchema = z.object({ status: z.enum(ALERT_STATUSES), decision: z.enum(ALERT_DECISIONS) });
+export const BulkDecisionResponseSchema = z.object({ decided: z.number().int(), decision: z.enum(ALERT_DECISIONS) });

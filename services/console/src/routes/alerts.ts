@@ -2,17 +2,23 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAuditTrail, ConsoleUser } from '@phi-audit/console-audit';
 import type { Role } from '@phi-audit/console-accounts';
 import type { AlertDecision, AlertReviewStore, DetectionStore, ReviewQuery, Alert } from '@phi-audit/rules';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { principalOf } from '../route-access.js';
 import { loadAlertContext, patientsDisclosed, type AlertContextLedger } from './alert-context.js';
 import {
   AlertListQuerySchema,
+  AlertListResponseSchema,
   AlertParamsSchema,
+  AlertSummaryResponseSchema,
   BulkDecisionBodySchema,
+  BulkDecisionResponseSchema,
   DecisionBodySchema,
+  DecisionResponseSchema,
   DEFAULT_ALERT_PAGE,
   TenantParamsSchema,
 } from './alert-route-schemas.js';
-import { parseOrReject, sendAuditFailure, sendNotFound } from './route-errors.js';
+import { sendAuditFailure, sendNotFound } from './route-errors.js';
+import { ROUTE_ERROR_BODY_SCHEMA, zodRouteOptions } from './route-schema.js';
 
 /**
  * The console's alert review routes (issue 6 item 3) under `/api/tenants/:tenant/alerts`.
@@ -72,7 +78,8 @@ async function alertsOf(
 }
 
 /** Registers the alert review routes on `app` (each declares its access; the app checks sessions). */
-export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOptions): void {
+export function registerAlertRoutes(fastify: FastifyInstance, options: AlertRoutesOptions): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { review, detection, ledger, audit } = options;
   const now = options.now ?? Date.now;
 
@@ -130,53 +137,70 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
     return true;
   }
 
-  app.get(PREFIX, { config: { access: { roles: READERS, tenantScoped: true } } }, async (request, reply) => {
-    const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
-    if (params === undefined) return reply;
-    const q = parseOrReject(AlertListQuerySchema, request.query, 'query', reply);
-    if (q === undefined) return reply;
-    const query: ReviewQuery = {
-      tenant: params.tenant,
-      limit: q.limit ?? DEFAULT_ALERT_PAGE,
-      offset: q.offset ?? 0,
-      sort: q.sort ?? 'risk',
-      ...(q.status !== undefined ? { statuses: [...new Set(q.status)] } : {}),
-      ...(q.rule !== undefined ? { ruleId: q.rule } : {}),
-      ...(q.user !== undefined ? { userId: q.user } : {}),
-      ...(q.patient !== undefined ? { patientId: q.patient } : {}),
-      ...(q.minSeverity !== undefined ? { minSeverity: q.minSeverity } : {}),
-      ...(q.from !== undefined ? { fromDay: q.from } : {}),
-      ...(q.to !== undefined ? { toDay: q.to } : {}),
-    };
-    const page = await review.reviewList(query);
-    const patientIds = [...new Set(page.items.flatMap((i) => (i.alert.patientId ? [i.alert.patientId] : [])))];
-    try {
-      // A page of alerts discloses the patients on it: one search record per page, naming them.
-      await audit.record({
-        kind: 'search',
+  app.get(
+    PREFIX,
+    {
+      config: { access: { roles: READERS, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: "Review list of the tenant's alerts (recorded as a console search naming the patients shown)",
+        params: TenantParamsSchema,
+        querystring: AlertListQuerySchema,
+        response: { 200: AlertListResponseSchema, '4xx': ROUTE_ERROR_BODY_SCHEMA, '5xx': ROUTE_ERROR_BODY_SCHEMA },
+      }),
+    },
+    async (request, reply) => {
+      const { params, query: q } = request;
+      const limit = q.limit ?? DEFAULT_ALERT_PAGE;
+      const offset = q.offset ?? 0;
+      const query: ReviewQuery = {
         tenant: params.tenant,
-        user: consoleUserOf(request),
-        filters: {
-          ...(q.patient !== undefined ? { patientId: q.patient } : {}),
-          ...(q.user !== undefined ? { userId: q.user } : {}),
-        },
-        patientIds,
-        resultCount: page.items.length,
-      });
-    } catch (error) {
-      if (sendAuditFailure(reply, error)) return reply;
-      throw error;
-    }
-    request.log.debug({ tenant: params.tenant, items: page.items.length, total: page.total }, 'alert page');
-    return reply.send({ total: page.total, limit: query.limit, offset: query.offset, items: page.items });
-  });
+        limit,
+        offset,
+        sort: q.sort ?? 'risk',
+        ...(q.status !== undefined ? { statuses: [...new Set(q.status)] } : {}),
+        ...(q.rule !== undefined ? { ruleId: q.rule } : {}),
+        ...(q.user !== undefined ? { userId: q.user } : {}),
+        ...(q.patient !== undefined ? { patientId: q.patient } : {}),
+        ...(q.minSeverity !== undefined ? { minSeverity: q.minSeverity } : {}),
+        ...(q.from !== undefined ? { fromDay: q.from } : {}),
+        ...(q.to !== undefined ? { toDay: q.to } : {}),
+      };
+      const page = await review.reviewList(query);
+      const patientIds = [...new Set(page.items.flatMap((i) => (i.alert.patientId ? [i.alert.patientId] : [])))];
+      try {
+        // A page of alerts discloses the patients on it: one search record per page, naming them.
+        await audit.record({
+          kind: 'search',
+          tenant: params.tenant,
+          user: consoleUserOf(request),
+          filters: {
+            ...(q.patient !== undefined ? { patientId: q.patient } : {}),
+            ...(q.user !== undefined ? { userId: q.user } : {}),
+          },
+          patientIds,
+          resultCount: page.items.length,
+        });
+      } catch (error) {
+        if (sendAuditFailure(reply, error)) return reply;
+        throw error;
+      }
+      request.log.debug({ tenant: params.tenant, items: page.items.length, total: page.total }, 'alert page');
+      return reply.send({ total: page.total, limit, offset, items: page.items });
+    },
+  );
 
   app.get(
     `${PREFIX}/summary`,
-    { config: { access: { roles: EVERYONE, tenantScoped: true } } },
+    {
+      config: { access: { roles: EVERYONE, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: 'Open alerts per rule and severity (counts only: not recorded)',
+        params: TenantParamsSchema,
+        response: { 200: AlertSummaryResponseSchema, '4xx': ROUTE_ERROR_BODY_SCHEMA, '5xx': ROUTE_ERROR_BODY_SCHEMA },
+      }),
+    },
     async (request, reply) => {
-      const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
-      if (params === undefined) return reply;
+      const { params } = request;
       // Counts only (no patient, user or explanation): not a disclosure, so not recorded.
       return reply.send(await review.reviewSummary(params.tenant));
     },
@@ -184,11 +208,15 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
 
   app.get(
     `${PREFIX}/:alertId`,
-    { config: { access: { roles: READERS, tenantScoped: true } } },
+    {
+      config: { access: { roles: READERS, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: 'One alert with its decisions, evidence and timelines (recorded before it is sent)',
+        params: AlertParamsSchema,
+      }),
+    },
     async (request, reply) => {
-      const params = parseOrReject(AlertParamsSchema, request.params, 'params', reply);
-      if (params === undefined) return reply;
-      const { tenant, alertId } = params;
+      const { tenant, alertId } = request.params;
       const alert = await detection.alert(tenant, alertId);
       if (alert === undefined || alert.tenant !== tenant) return sendNotFound(reply);
       const [decisions, context] = await Promise.all([
@@ -244,12 +272,17 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
 
   app.post(
     `${PREFIX}/:alertId/decisions`,
-    { config: { access: { roles: DECIDERS, tenantScoped: true } } },
+    {
+      config: { access: { roles: DECIDERS, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: 'Decide one alert (recorded in the ledger before it is stored)',
+        params: AlertParamsSchema,
+        body: DecisionBodySchema,
+        response: { 201: DecisionResponseSchema, '4xx': ROUTE_ERROR_BODY_SCHEMA, '5xx': ROUTE_ERROR_BODY_SCHEMA },
+      }),
+    },
     async (request, reply) => {
-      const params = parseOrReject(AlertParamsSchema, request.params, 'params', reply);
-      if (params === undefined) return reply;
-      const body = parseOrReject(DecisionBodySchema, request.body, 'body', reply);
-      if (body === undefined) return reply;
+      const { params, body } = request;
       if (!(await decide(request, reply, params.tenant, [params.alertId], body))) return reply;
       // decisions() is oldest first by decision time: the last is the status (a decision entered
       // with an earlier clock joins the history without becoming the status).
@@ -261,12 +294,17 @@ export function registerAlertRoutes(app: FastifyInstance, options: AlertRoutesOp
 
   app.post(
     `${PREFIX}/decisions`,
-    { config: { access: { roles: DECIDERS, tenantScoped: true } } },
+    {
+      config: { access: { roles: DECIDERS, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: 'Decide several alerts at once, all or nothing',
+        params: TenantParamsSchema,
+        body: BulkDecisionBodySchema,
+        response: { 201: BulkDecisionResponseSchema, '4xx': ROUTE_ERROR_BODY_SCHEMA, '5xx': ROUTE_ERROR_BODY_SCHEMA },
+      }),
+    },
     async (request, reply) => {
-      const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
-      if (params === undefined) return reply;
-      const body = parseOrReject(BulkDecisionBodySchema, request.body, 'body', reply);
-      if (body === undefined) return reply;
+      const { params, body } = request;
       const alertIds = [...new Set(body.alertIds)];
       if (!(await decide(request, reply, params.tenant, alertIds, body))) return reply;
       return reply.code(201).send({ decided: alertIds.length, decision: body.decision });

@@ -1,10 +1,14 @@
 import type { ConsoleAuditTrail } from '@phi-audit/console-audit';
-import type { AccessQueryStore, ProofStore } from '@phi-audit/ledger';
-import type { AlertReviewStore, DetectionStore } from '@phi-audit/rules';
+import type { AccessQueryStore, AccessVolumeStore, NoteVerifier, ProofStore } from '@phi-audit/ledger';
+import type { AlertReviewStore, CaseStore, DetectionStore } from '@phi-audit/rules';
 import type { FastifyInstance } from 'fastify';
 import { registerAccessReportRoutes } from './access-report.js';
 import type { AlertContextLedger } from './alert-context.js';
 import { registerAlertRoutes } from './alerts.js';
+import { registerCaseRoutes } from './cases.js';
+import { registerDashboardRoutes } from './dashboard.js';
+import { registerEvidenceRoutes } from './evidence.js';
+import { registerLedgerStatusRoutes } from './ledger-status.js';
 import { registerSearchRoutes } from './search.js';
 
 /**
@@ -14,10 +18,22 @@ import { registerSearchRoutes } from './search.js';
  */
 export interface ConsoleRouteDeps {
   /** Alerts, their review decisions, cases. */
-  detection: AlertReviewStore & Pick<DetectionStore, 'alert'>;
-  /** The ledger's read side: access queries, records, proofs, checkpoints. */
-  ledger: AlertContextLedger & AccessQueryStore & ProofStore;
+  detection: AlertReviewStore & Pick<DetectionStore, 'alert'> & CaseStore;
+  /** The ledger's read side: access queries and volume, records, proofs, checkpoints. */
+  ledger: AlertContextLedger & AccessQueryStore & AccessVolumeStore & ProofStore;
   audit: ConsoleAuditTrail;
+  /**
+   * The published verifier key(s) of the checkpoint signer: evidence exports need a checkpoint
+   * that verifies with one (none: the export answers 503), and the ledger status checks
+   * signatures with them. Embedded mode: the data directory's signing key; cluster mode:
+   * PHI_AUDIT_VERIFIER_KEYS.
+   */
+  verifierKeys?: readonly NoteVerifier[];
+  /**
+   * The logs holding a tenant's records, for the ledger status. Embedded mode: the tenant's own
+   * log (embeddedOrigin); cluster mode: the topic's partition logs. Absent: no logs are listed.
+   */
+  tenantLogs?: (tenant: string) => Promise<readonly string[]> | readonly string[];
   /** Epoch ms of decisions and case events. Default Date.now. */
   now?: () => number;
 }
@@ -34,4 +50,14 @@ export function registerConsoleRoutes(api: FastifyInstance, deps: ConsoleRouteDe
   });
   registerSearchRoutes(api, { ledger: deps.ledger, audit: deps.audit, ...clock });
   registerAccessReportRoutes(api, { ledger: deps.ledger, audit: deps.audit, ...clock });
+  registerCaseRoutes(api, { detection: deps.detection, audit: deps.audit, ...clock });
+  registerDashboardRoutes(api, { review: deps.detection, cases: deps.detection, ledger: deps.ledger, ...clock });
+  const verifierKeys = deps.verifierKeys ?? [];
+  registerEvidenceRoutes(api, { ledger: deps.ledger, audit: deps.audit, verifierKeys, ...clock });
+  registerLedgerStatusRoutes(api, {
+    ledger: deps.ledger,
+    verifierKeys,
+    tenantLogs: deps.tenantLogs ?? (() => []),
+    ...clock,
+  });
 }

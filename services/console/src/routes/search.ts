@@ -2,8 +2,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAuditTrail, ConsoleUser } from '@phi-audit/console-audit';
 import type { Role } from '@phi-audit/console-accounts';
 import type { AccessQueryStore, AccessRow } from '@phi-audit/ledger';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { principalOf } from '../route-access.js';
-import { parseOrReject, sendAuditFailure } from './route-errors.js';
+import { sendAuditFailure } from './route-errors.js';
+import { zodRouteOptions } from './route-schema.js';
 import { accessesToCsv } from './search-csv.js';
 import { DenseInstantError, scanAccesses, type AccessScanResult } from './search-scan.js';
 import {
@@ -107,64 +109,81 @@ function recordedFilters(q: SearchQuery) {
 }
 
 /** Registers the search and CSV export routes on `app` (each declares its access). */
-export function registerSearchRoutes(app: FastifyInstance, options: SearchRoutesOptions): void {
+export function registerSearchRoutes(fastify: FastifyInstance, options: SearchRoutesOptions): void {
+  const app = fastify.withTypeProvider<ZodTypeProvider>();
   const { ledger, audit } = options;
 
-  app.get(PREFIX, { config: { access: { roles: SEARCHERS, tenantScoped: true } } }, async (request, reply) => {
-    const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
-    if (params === undefined) return reply;
-    const q = parseOrReject(SearchQuerySchema, request.query, 'query', reply);
-    if (q === undefined) return reply;
-    const limit = q.limit ?? DEFAULT_SEARCH_PAGE;
-    const page = await scan(ledger, params.tenant, q, limit, MAX_SCAN_PER_PAGE, reply);
-    if (page === undefined) return reply;
-    try {
-      await audit.record({
-        kind: 'search',
-        tenant: params.tenant,
-        user: consoleUserOf(request),
-        filters: recordedFilters(q),
-        patientIds: patientsOf(page.items),
-        resultCount: page.items.length,
-      });
-    } catch (error) {
-      if (sendAuditFailure(reply, error)) return reply;
-      throw error;
-    }
-    request.log.debug({ tenant: params.tenant, items: page.items.length }, 'access search page');
-    return reply
-      .header('cache-control', 'no-store')
-      .send({ items: page.items, limit, next: page.next !== undefined ? encodeCursor(page.next) : null });
-  });
+  app.get(
+    PREFIX,
+    {
+      config: { access: { roles: SEARCHERS, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: "Search the tenant's access log by patient or user (each page is recorded before it is sent)",
+        params: TenantParamsSchema,
+        querystring: SearchQuerySchema,
+      }),
+    },
+    async (request, reply) => {
+      const { params, query: q } = request;
+      const limit = q.limit ?? DEFAULT_SEARCH_PAGE;
+      const page = await scan(ledger, params.tenant, q, limit, MAX_SCAN_PER_PAGE, reply);
+      if (page === undefined) return reply;
+      try {
+        await audit.record({
+          kind: 'search',
+          tenant: params.tenant,
+          user: consoleUserOf(request),
+          filters: recordedFilters(q),
+          patientIds: patientsOf(page.items),
+          resultCount: page.items.length,
+        });
+      } catch (error) {
+        if (sendAuditFailure(reply, error)) return reply;
+        throw error;
+      }
+      request.log.debug({ tenant: params.tenant, items: page.items.length }, 'access search page');
+      return reply
+        .header('cache-control', 'no-store')
+        .send({ items: page.items, limit, next: page.next !== undefined ? encodeCursor(page.next) : null });
+    },
+  );
 
-  app.get(`${PREFIX}.csv`, { config: { access: { roles: SEARCHERS, tenantScoped: true } } }, async (request, reply) => {
-    const params = parseOrReject(TenantParamsSchema, request.params, 'params', reply);
-    if (params === undefined) return reply;
-    const q = parseOrReject(CsvQuerySchema, request.query, 'query', reply);
-    if (q === undefined) return reply;
-    const result = await scan(ledger, params.tenant, q, q.limit ?? DEFAULT_CSV_ROWS, MAX_SCAN_PER_EXPORT, reply);
-    if (result === undefined) return reply;
-    const csv = accessesToCsv(result.items);
-    try {
-      await audit.record({
-        kind: 'export_csv',
-        tenant: params.tenant,
-        user: consoleUserOf(request),
-        what: 'accesses',
-        rowCount: result.items.length,
-        ...(q.patient !== undefined ? { patientId: q.patient } : {}),
-        patientIds: patientsOf(result.items),
-      });
-    } catch (error) {
-      if (sendAuditFailure(reply, error)) return reply;
-      throw error;
-    }
-    request.log.info({ tenant: params.tenant, rows: result.items.length }, 'access csv exported');
-    if (result.next !== undefined) void reply.header(NEXT_CURSOR_HEADER, encodeCursor(result.next));
-    return reply
-      .header('cache-control', 'no-store')
-      .header('content-disposition', 'attachment; filename="accesses.csv"')
-      .type('text/csv; charset=utf-8')
-      .send(csv);
-  });
+  app.get(
+    `${PREFIX}.csv`,
+    {
+      config: { access: { roles: SEARCHERS, tenantScoped: true } },
+      ...zodRouteOptions({
+        summary: 'The same search as CSV, as an attachment (recorded before it is sent)',
+        params: TenantParamsSchema,
+        querystring: CsvQuerySchema,
+      }),
+    },
+    async (request, reply) => {
+      const { params, query: q } = request;
+      const result = await scan(ledger, params.tenant, q, q.limit ?? DEFAULT_CSV_ROWS, MAX_SCAN_PER_EXPORT, reply);
+      if (result === undefined) return reply;
+      const csv = accessesToCsv(result.items);
+      try {
+        await audit.record({
+          kind: 'export_csv',
+          tenant: params.tenant,
+          user: consoleUserOf(request),
+          what: 'accesses',
+          rowCount: result.items.length,
+          ...(q.patient !== undefined ? { patientId: q.patient } : {}),
+          patientIds: patientsOf(result.items),
+        });
+      } catch (error) {
+        if (sendAuditFailure(reply, error)) return reply;
+        throw error;
+      }
+      request.log.info({ tenant: params.tenant, rows: result.items.length }, 'access csv exported');
+      if (result.next !== undefined) void reply.header(NEXT_CURSOR_HEADER, encodeCursor(result.next));
+      return reply
+        .header('cache-control', 'no-store')
+        .header('content-disposition', 'attachment; filename="accesses.csv"')
+        .type('text/csv; charset=utf-8')
+        .send(csv);
+    },
+  );
 }
