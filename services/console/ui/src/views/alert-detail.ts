@@ -6,6 +6,7 @@ import type { Page, PageContext } from '../page.js';
 import { CAN } from '../session.js';
 import { accessTable } from './access-table.js';
 import { decisionForm } from './decision-form.js';
+import { evidenceExportButton } from './evidence-export.js';
 import { openCaseForm } from './open-case-form.js';
 
 function facts(rows: readonly (readonly [string, string])[]): HTMLDListElement {
@@ -102,6 +103,12 @@ async function render(root: HTMLElement, ctx: PageContext, flash?: string): Prom
       ? notice('error', `${plural(d.missingEvidence, 'event')} of this alert could not be found in the log.`)
       : null,
     evidence,
+    d.evidence.length === 0
+      ? null
+      : evidenceExportButton(
+          ctx.tenant,
+          d.evidence.map((x) => x.event.eventId),
+        ),
     h('h2', {}, `What ${alert.userId} did around this time`),
     h('p', { class: 'muted' }, windowText),
     accessTable(d.userTimeline, 'No other accesses by this staff member in this period.'),
