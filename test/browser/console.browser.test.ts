@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseVerifierKey, verifyEvidenceBundle } from '@phi-audit/ledger';
 import {
   apiLogin,
   browserAvailability,
@@ -176,6 +179,31 @@ describe.runIf(available.run)('browser: the console web UI', () => {
     expect(csv.status()).toBe(200);
     expect(csv.headers()['content-type']).toContain('text/csv');
     expect((await csv.text()).split('\n').length).toBeGreaterThan(11);
+
+    // The accesses of the page shown as a signed evidence bundle: it verifies offline and holds exactly them.
+    // A bundle needs a signed checkpoint covering its records, and this patient's accesses include
+    // the console's own audit events of the last seconds: wait until the log is checkpointed
+    // (the status read is not audited, so it adds no event).
+    await expect
+      .poll(
+        async () => {
+          const status = (await api(`/api/tenants/${DEMO_TENANT}/ledger-status`)) as {
+            logs: { uncheckpointed: number }[];
+          };
+          return status.logs.every((l) => l.uncheckpointed === 0);
+        },
+        { timeout: 30_000, interval: 500 },
+      )
+      .toBe(true);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Export evidence bundle' }).click(),
+    ]);
+    const key = parseVerifierKey(readFileSync(join(product!.dataDir, 'checkpoint-signing.key.pub'), 'utf8').trim());
+    const verified = verifyEvidenceBundle(readFileSync(await download.path()), { trustedKeys: [key] });
+    expect(verified.problems).toEqual([]);
+    expect(verified.records).toHaveLength(secondPage.length);
+    expect(verified.records.every((r) => r.tenant === DEMO_TENANT)).toBe(true);
     expect(officer.problems).toEqual([]);
   });
 

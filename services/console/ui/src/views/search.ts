@@ -5,6 +5,7 @@ import { ACTIONS, plural } from '../format.js';
 import type { Page, PageContext } from '../page.js';
 import { CAN } from '../session.js';
 import { accessTable } from './access-table.js';
+import { evidenceExportButton } from './evidence-export.js';
 
 /** Rows per page the user can choose; the API allows up to 500. */
 const PAGE_SIZES = ['10', '50', '100', '500'];
@@ -133,6 +134,13 @@ async function render(root: HTMLElement, ctx: PageContext): Promise<void> {
           'p',
           {},
           h('a', { href: csvHref, download: 'accesses.csv', class: 'csv' }, 'Download all matching accesses (CSV)'),
+        )
+      : null,
+    // The accesses on this page, with their ledger proofs (search and evidence export admit the same roles).
+    page.items.length > 0
+      ? evidenceExportButton(
+          ctx.tenant,
+          page.items.map((row) => row.eventId),
         )
       : null,
   );
