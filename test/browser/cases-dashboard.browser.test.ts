@@ -11,8 +11,11 @@ import {
   openSession,
   startProduct,
   type BrowserSession,
-  type ConsoleUserSpec,
   type RunningProduct,
+  AUDITOR,
+  INVESTIGATOR,
+  logIn,
+  OFFICER,
 } from './console-browser-harness.js';
 
 // The dashboard and the case workflow in Chromium against `phi-audit start` with demo alerts: the
@@ -22,19 +25,7 @@ import {
 // an auditor gets the dashboard but no cases. No JS error or CSP violation anywhere; each step
 // leaves a screenshot in test-results/screenshots/.
 
-const OFFICER: ConsoleUserSpec = { username: 'officer', role: 'privacy_officer', password: 'blue kettle morning 12' };
-const INVESTIGATOR: ConsoleUserSpec = { username: 'inv', role: 'investigator', password: 'green lamp harbour 34' };
-const AUDITOR: ConsoleUserSpec = { username: 'auditor', role: 'auditor', password: 'quiet river ledger 56' };
-
 const available = browserAvailability();
-
-async function logIn(page: Page, url: string, user: ConsoleUserSpec): Promise<void> {
-  await page.goto(`${url}/console/`);
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('header.top .user').waitFor();
-}
 
 /**
  * How many of the dashboard's chart canvases hold drawn (non-transparent) pixels. A string, since

@@ -36,6 +36,18 @@ export interface ConsoleUserSpec {
 
 /** The first console account must be an admin; startProduct creates this one before the others. */
 export const ADMIN: ConsoleUserSpec = { username: 'admin', role: 'admin', password: 'correct horse battery 41' };
+/** The console users the browser tests log in as. */
+export const OFFICER: ConsoleUserSpec = {
+  username: 'officer',
+  role: 'privacy_officer',
+  password: 'blue kettle morning 12',
+};
+export const INVESTIGATOR: ConsoleUserSpec = {
+  username: 'inv',
+  role: 'investigator',
+  password: 'green lamp harbour 34',
+};
+export const AUDITOR: ConsoleUserSpec = { username: 'auditor', role: 'auditor', password: 'quiet river ledger 56' };
 
 export interface RunningProduct {
   url: string;
@@ -177,4 +189,13 @@ export async function openSession(browser: Browser, baseUrl: string): Promise<Br
     },
     close: () => context.close(),
   };
+}
+
+/** Logs `user` in through the login form and waits for the signed-in header. */
+export async function logIn(page: Page, url: string, user: ConsoleUserSpec): Promise<void> {
+  await page.goto(`${url}/console/`);
+  await page.getByLabel('Username').fill(user.username);
+  await page.getByLabel('Password').fill(user.password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('header.top .user').waitFor();
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseVerifierKey, verifyEvidenceBundle } from '@phi-audit/ledger';
 import {
@@ -11,8 +11,10 @@ import {
   openSession,
   startProduct,
   type BrowserSession,
-  type ConsoleUserSpec,
   type RunningProduct,
+  INVESTIGATOR,
+  logIn,
+  OFFICER,
 } from './console-browser-harness.js';
 
 // The console UI in Chromium against `phi-audit start` with demo alerts: log in, triage alerts
@@ -20,18 +22,7 @@ import {
 // report, the investigator's read-only view, log out. Every page must load without a JS error
 // or a CSP violation; each step leaves a screenshot in test-results/screenshots/.
 
-const OFFICER: ConsoleUserSpec = { username: 'officer', role: 'privacy_officer', password: 'blue kettle morning 12' };
-const INVESTIGATOR: ConsoleUserSpec = { username: 'inv', role: 'investigator', password: 'green lamp harbour 34' };
-
 const available = browserAvailability();
-
-async function logIn(page: Page, url: string, user: ConsoleUserSpec): Promise<void> {
-  await page.goto(`${url}/console/`);
-  await page.getByLabel('Username').fill(user.username);
-  await page.getByLabel('Password').fill(user.password);
-  await page.getByRole('button', { name: 'Log in' }).click();
-  await page.locator('header.top .user').waitFor();
-}
 
 describe.runIf(available.run)('browser: the console web UI', () => {
   let product: RunningProduct | undefined;
