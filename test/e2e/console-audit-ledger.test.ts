@@ -26,6 +26,7 @@ import { kafkaBrokerList, uniqueName } from '../support/services.js';
 const TENANT = 'clinic-a';
 const logger = pino({ level: 'silent' });
 const ALERT = 'f'.repeat(64);
+const CASE = '6f1c2d3e-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
 const user = { username: 'priya', role: 'privacy_officer' };
 
 function ehrEvent(i: number): AccessEvent {
@@ -57,6 +58,9 @@ const ACTIONS: ConsoleAction[] = [
   { kind: 'view_user_timeline', tenant: TENANT, user, subjectUserId: 'dr-1' },
   { kind: 'export_evidence', tenant: TENANT, user, eventCount: 3, patientId: 'MRN-1' },
   { kind: 'decide', tenant: TENANT, user, decision: 'appropriate', alerts: [{ alertId: ALERT, patientId: 'MRN-1' }] },
+  { kind: 'case_update', tenant: TENANT, user, caseId: CASE, change: 'opened', patientIds: ['MRN-1'] },
+  { kind: 'view_case', tenant: TENANT, user, caseId: CASE, patientIds: ['MRN-1', 'MRN-3'], alertCount: 2 },
+  { kind: 'case_update', tenant: TENANT, user, caseId: CASE, change: 'assessment', patientIds: ['MRN-1'] },
 ];
 
 describe('console audit trail on the embedded (SQLite) ledger', () => {
@@ -107,18 +111,30 @@ describe('console audit trail on the embedded (SQLite) ledger', () => {
   it('stores every console event once, sealed and byte-identical to what was recorded', async () => {
     const store = createSqliteLedgerStore({ file, logger });
     try {
-      // 1 + 1 + 2 + 1 (no patient) + 1 + 1; the refused record() added none.
-      expect(consoleIds).toHaveLength(8);
-      const records = await store.recordsByEventId(TENANT, consoleIds.slice(0, 7));
-      expect(records).toHaveLength(7);
+      // 1 + 1 + 2 + 1 (no patient) + 1 + 1 + 1 + 2 + 1; the refused record() added none.
+      expect(consoleIds).toHaveLength(12);
+      const records = await store.recordsByEventId(TENANT, consoleIds.slice(0, 11));
+      expect(records).toHaveLength(11);
       const events = records.map((r) => JSON.parse(r.eventJson) as AccessEvent);
       expect(new Set(records.map((r) => r.origin))).toEqual(new Set([embeddedOrigin(TENANT)]));
       expect(events.every((e) => e.source.system === 'phi-audit-console')).toBe(true);
       expect(events.every((e) => e.actor.userId === 'console:priya')).toBe(true);
       expect(events.map((e) => e.patient?.id).sort()).toEqual(
-        ['MRN-0', 'MRN-1', 'MRN-1', 'MRN-1', 'MRN-1', 'MRN-2', CONSOLE_NO_PATIENT].sort(),
+        [
+          'MRN-0',
+          'MRN-1',
+          'MRN-1',
+          'MRN-1',
+          'MRN-1',
+          'MRN-1',
+          'MRN-1',
+          'MRN-1',
+          'MRN-2',
+          'MRN-3',
+          CONSOLE_NO_PATIENT,
+        ].sort(),
       );
-      expect((await store.recordsByEventId(TENANT, [consoleIds[7]!])).length).toBe(0);
+      expect((await store.recordsByEventId(TENANT, [consoleIds[11]!])).length).toBe(0);
     } finally {
       await store.close();
     }
@@ -130,10 +146,13 @@ describe('console audit trail on the embedded (SQLite) ledger', () => {
       const rows = await store.accessesByPatient({ tenant: TENANT, patientId: 'MRN-1', limit: 100 });
       const console = rows.filter((r) => r.userId === 'console:priya');
       expect(console.map((r) => `${r.action} ${r.resourceType}`).sort()).toEqual([
+        'create phi-audit.case',
         'export phi-audit.evidence-bundle',
         'query phi-audit.patient-access-report',
         'update phi-audit.alert',
+        'update phi-audit.case',
         'view phi-audit.alert',
+        'view phi-audit.case',
       ]);
       expect(console.every((r) => r.userDepartment === 'privacy-office' && r.userRole === 'privacy_officer')).toBe(
         true,
@@ -150,8 +169,8 @@ describe('console audit trail on the embedded (SQLite) ledger', () => {
       PHI_AUDIT_VERIFIER_KEYS: '',
     });
     expect(result.code, result.output).toBe(0);
-    // 4 + 6 EHR events and 7 console events.
-    expect(result.output).toMatch(new RegExp(`${embeddedOrigin(TENANT)}  17 records  .*OK`));
+    // 4 + 9 EHR events and 11 console events.
+    expect(result.output).toMatch(new RegExp(`${embeddedOrigin(TENANT)}  24 records  .*OK`));
   });
 
   it('fails verify when a console event is altered afterwards (the console is audited like the EHR)', async () => {
