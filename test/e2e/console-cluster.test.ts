@@ -187,12 +187,61 @@ describe('e2e: the console in cluster mode (ClickHouse alerts, audited through K
       expect(verified.problems).toEqual([]);
       expect(verified.records.map((r) => r.eventId)).toEqual(['cc-ehr-1']);
 
+      // A case on ClickHouse: opened from the alert, worked, read back; the dashboard counts it.
+      const created = await api('/cases', {
+        method: 'POST',
+        body: JSON.stringify({
+          title: 'Household member looked at a relative',
+          summary: 'Escalated from the family alert; interview the nurse.',
+          alertIds: [alert.alertId],
+          discoveredOn: day,
+        }),
+      });
+      expect(created.status, await created.clone().text()).toBe(201);
+      const { case: opened1 } = (await created.json()) as { case: { caseId: string; status: string } };
+      expect(opened1.status).toBe('open');
+      const caseUrl = `/cases/${opened1.caseId}`;
+      const noted = await api(`${caseUrl}/notes`, {
+        method: 'POST',
+        body: JSON.stringify({ text: 'Interview booked with the nurse.' }),
+      });
+      expect(noted.status, await noted.clone().text()).toBe(200);
+      const facts = await api(`${caseUrl}/breach-facts`, {
+        method: 'POST',
+        body: JSON.stringify({ discoveredOn: day, affectedIndividuals: 1, reason: 'One patient record viewed.' }),
+      });
+      expect(facts.status, await facts.clone().text()).toBe(200);
+      const kase = (await (await api(caseUrl)).json()) as {
+        notes: { text: string }[];
+        alerts: { alertId: string; status: string }[];
+        breachClock: { individuals: { deadline: string }; hhs: { notice: string } };
+      };
+      expect(kase.notes.map((n) => n.text)).toEqual(['Interview booked with the nurse.']);
+      expect(kase.alerts).toEqual([expect.objectContaining({ alertId: alert.alertId, status: 'escalated' })]);
+      expect(kase.breachClock.hhs.notice).toBe('annual_log');
+      expect((await detection!.caseEvents(TENANT, opened1.caseId)).map((e) => e.kind)).toEqual([
+        'opened',
+        'note',
+        'breach_facts',
+      ]);
+      const dashboard = (await (await api('/dashboard?days=2')).json()) as {
+        volume: { buckets: { events: number }[] };
+        alerts: { open: number };
+        cases: { open: number };
+      };
+      expect(dashboard.volume.buckets.reduce((n, b) => n + b.events, 0)).toBeGreaterThanOrEqual(1);
+      expect(dashboard.alerts.open).toBe(0);
+      expect(dashboard.cases.open).toBe(1);
+
       // Kafka acked each audit event before the console answered; the writer appends them to the log.
       const expected = [
+        'create phi-audit.case',
         'export phi-audit.evidence-bundle',
         'query phi-audit.search',
         'update phi-audit.alert',
+        'update phi-audit.case',
         'view phi-audit.alert',
+        'view phi-audit.case',
         'view phi-audit.patient-timeline',
         'view phi-audit.user-timeline',
       ];
@@ -209,7 +258,9 @@ describe('e2e: the console in cluster mode (ClickHouse alerts, audited through K
       expect(seen).toEqual(expected);
       const rows = await ledger!.accessesByUser({ tenant: TENANT, userId: 'console:officer', limit: 100 });
       expect(rows.every((r) => r.sourceSystem === 'phi-audit-console')).toBe(true);
-      expect(rows.filter((r) => r.action === 'update').map((r) => r.patientId)).toEqual(['MRN-CC-1']);
+      expect(
+        rows.filter((r) => r.action === 'update' && r.resourceType === 'phi-audit.alert').map((r) => r.patientId),
+      ).toEqual(['MRN-CC-1', 'MRN-CC-1']); // the decision, then the escalation by the case
 
       expect(await proc.stop()).toBe(0);
     },
