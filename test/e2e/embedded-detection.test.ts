@@ -112,6 +112,34 @@ describe('e2e: detection in embedded mode (phi-audit start)', () => {
       expect(first.filter((a) => a.userId === 'u-kim')).toEqual([]);
       expect(first.every((a) => a.evidence.every((e) => e.source === SOURCE))).toBe(true);
 
+      // The detector thread's metrics are on the embedded /metrics: the four events, their three alerts.
+      const detectorSample = (text: string, series: string): number =>
+        Number(
+          text
+            .split('\n')
+            .find((l) => l.startsWith(`${series} `))
+            ?.slice(series.length + 1) ?? Number.NaN,
+        );
+      let metricsText = '';
+      await waitFor(
+        'the detector metrics on /metrics',
+        async () => {
+          metricsText = await (await fetch(`${url}/metrics`)).text();
+          return (
+            detectorSample(metricsText, 'phi_audit_detector_events_processed_total') >= 4 &&
+            detectorSample(metricsText, 'phi_audit_detector_alerts_written_total{rule="inactive-user"}') >= 1
+          );
+        },
+        10_000,
+      );
+      for (const rule of ['family', 'self-access', 'inactive-user']) {
+        expect(
+          detectorSample(metricsText, `phi_audit_detector_alerts_written_total{rule="${rule}"}`),
+          rule,
+        ).toBeGreaterThanOrEqual(1);
+      }
+      expect(detectorSample(metricsText, `phi_audit_detector_lag{source="${embeddedOrigin(TENANT)}"}`)).toBe(0);
+
       // Stop and start again: the detector replays the open day, the alerts stay the same, once each.
       expect(await server.stop()).toBe(0);
       server = await start();

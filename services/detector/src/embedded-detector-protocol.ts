@@ -2,6 +2,7 @@
  * Messages between the embedded detector (main thread) and its thread, which owns its own
  * SQLite connections (the ledger read-only, the detection database read-write). Plain data only.
  */
+import type { DetectorMetricsSnapshot } from './embedded-detector-metrics.js';
 
 /** What the detector thread is started with (`workerData`). */
 export interface EmbeddedDetectorData {
@@ -16,8 +17,8 @@ export interface EmbeddedDetectorData {
 
 export type DetectorLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Main → detector thread. */
-export type ToDetectorThread = { type: 'close' };
+/** Main → detector thread. `collect` asks for a `metrics` message now (a /metrics scrape). */
+export type ToDetectorThread = { type: 'close' } | { type: 'collect' };
 
 /** Detector thread → main. */
 export type FromDetectorThread =
@@ -25,4 +26,6 @@ export type FromDetectorThread =
   /** Start failed (a bad policy file, say): `message` is safe to show. */
   | { type: 'failed'; code: string | undefined; message: string }
   | { type: 'log'; level: DetectorLogLevel; obj: object; msg: string }
+  /** The thread's detector metrics: every second, on `collect`, and once more after the final flush. */
+  | { type: 'metrics'; metrics: DetectorMetricsSnapshot }
   | { type: 'closed' };

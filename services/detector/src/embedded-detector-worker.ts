@@ -13,7 +13,9 @@ import type {
   FromDetectorThread,
   ToDetectorThread,
 } from './embedded-detector-protocol.js';
-import { createLedgerTailSource } from './ledger-tail-source.js';
+import { snapshotOf } from './embedded-detector-metrics.js';
+import { createLedgerTailSource, type LedgerTailSource } from './ledger-tail-source.js';
+import { createDetectorMetrics } from './metrics.js';
 import { loadPolicyDir } from './policy-dir.js';
 
 const port = parentPort;
@@ -35,6 +37,28 @@ const logger: BusLogger = {
   error: (obj, msg) => forward('error', obj, msg),
 };
 
+/** How often the thread posts its metrics to the main thread, which serves them on /metrics. */
+const METRICS_INTERVAL_MS = 1_000;
+
+// The cluster detector's metric set. No process metrics: the thread shares the process, whose
+// metrics are the main thread's to report.
+const sourceRef: { current?: LedgerTailSource } = {};
+const metrics = createDetectorMetrics({
+  processMetrics: false,
+  lag: () => Promise.resolve(sourceRef.current?.lag() ?? []),
+});
+let portClosed = false;
+function postMetrics(): Promise<void> {
+  return snapshotOf(metrics.registry).then(
+    (snapshot) => {
+      if (!portClosed) send({ type: 'metrics', metrics: snapshot });
+    },
+    () => undefined, // a failed collect skips one snapshot; the next comes within the interval
+  );
+}
+const metricsTimer = setInterval(() => void postMetrics(), METRICS_INTERVAL_MS);
+metricsTimer.unref();
+
 let closeAll: () => Promise<void> = () => Promise.resolve();
 
 async function start(): Promise<void> {
@@ -45,6 +69,7 @@ async function start(): Promise<void> {
     store,
     policies,
     logger,
+    metrics,
     ...(data.referencePollMs !== undefined ? { referencePollMs: data.referencePollMs } : {}),
   });
   const source = createLedgerTailSource({
@@ -52,9 +77,11 @@ async function start(): Promise<void> {
     cursors: store,
     host,
     logger,
+    metrics,
     ...(data.pollMs !== undefined ? { pollMs: data.pollMs } : {}),
     ...(data.replayMs !== undefined ? { replayMs: data.replayMs } : {}),
   });
+  sourceRef.current = source;
   closeAll = async () => {
     await source.close();
     await host.close();
@@ -66,7 +93,10 @@ async function start(): Promise<void> {
 }
 
 const started = start().then(
-  () => send({ type: 'started' }),
+  () => {
+    send({ type: 'started' });
+    void postMetrics();
+  },
   async (error: unknown) => {
     await closeAll().catch(() => undefined);
     const code = (error as { code?: unknown }).code;
@@ -84,12 +114,20 @@ port.on('message', (message: ToDetectorThread) => {
       void started
         .then(() => closeAll())
         .catch((error: unknown) => logger.error({ errorName: (error as Error).name }, 'closing the detector failed'))
+        .then(() => {
+          clearInterval(metricsTimer);
+          return postMetrics(); // what the final flush counted
+        })
         .finally(() => {
           send({ type: 'closed' });
+          portClosed = true;
           port.close();
         });
       break;
+    case 'collect':
+      void postMetrics();
+      break;
     default:
-      message.type satisfies never;
+      message satisfies never;
   }
 });

@@ -1,5 +1,7 @@
 import { Worker } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
 import { errorSummary, type BusLogger } from '@phi-audit/bus-kafka';
+import { createDetectorMetricsRelay } from './embedded-detector-metrics.js';
 import type { EmbeddedDetectorData, FromDetectorThread, ToDetectorThread } from './embedded-detector-protocol.js';
 import { DetectorError } from './errors.js';
 
@@ -9,6 +11,12 @@ export interface EmbeddedDetectorOptions extends EmbeddedDetectorData {
   workerUrl?: URL;
   /** Delay before a thread that died is replaced. Default 5 s. */
   restartDelayMs?: number;
+  /**
+   * Where the thread's detector metrics appear, under the cluster detector's names (embedded
+   * mode: the collector app's registry, so /metrics shows them). Counters stay monotonic across
+   * thread restarts. Default: not exposed.
+   */
+  registry?: Registry;
 }
 
 /** The running embedded detector. */
@@ -44,12 +52,29 @@ export function startEmbeddedDetector(options: EmbeddedDetectorOptions): Promise
   let worker: Worker | undefined;
   let closing: Promise<void> | undefined;
   let restartTimer: NodeJS.Timeout | undefined;
+  const relay =
+    options.registry === undefined
+      ? undefined
+      : createDetectorMetricsRelay({
+          registry: options.registry,
+          requestSnapshot: () => {
+            const w = worker;
+            if (w === undefined || closing !== undefined) return false;
+            w.postMessage({ type: 'collect' } satisfies ToDetectorThread);
+            return true;
+          },
+        });
 
   function spawn(onStarted: () => void, onFailed: (error: Error) => void): Worker {
     const w = new Worker(workerUrl, { workerData: data });
     let settled = false;
+    let exited = false;
     w.on('message', (message: FromDetectorThread) => {
       switch (message.type) {
+        case 'metrics':
+          // A late snapshot of a thread already accounted for would count its counters twice.
+          if (!exited) relay?.update(message.metrics);
+          break;
         case 'log':
           logger[message.level]({ thread: 'detector', ...message.obj }, message.msg);
           break;
@@ -74,6 +99,8 @@ export function startEmbeddedDetector(options: EmbeddedDetectorOptions): Promise
     });
     w.on('error', (error) => logger.error(errorSummary(error), 'the detector thread failed'));
     w.on('exit', (code) => {
+      exited = true;
+      relay?.threadEnded();
       if (worker === w) worker = undefined;
       if (!settled) {
         settled = true;

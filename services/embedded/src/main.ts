@@ -203,6 +203,8 @@ export async function startEmbedded(options: StartEmbeddedOptions): Promise<Runn
           detectionFile: detectionFileIn(dataDir),
           policyDir: join(dataDir, 'policies'),
           logger,
+          // Its metrics (events processed, alerts written, lag) on this app's /metrics.
+          registry: metrics.registry,
         })
       : undefined;
     detecting?.catch(() => undefined);
