@@ -310,6 +310,89 @@ export function describeAlertReviewConformance(name: string, harness: AlertRevie
         expect(await h.store.reviewSummary(A)).toEqual({ open: 0, byRule: {}, bySeverity: {} });
       });
 
+      it('alertIds: only the given alerts, with their status; unknown and other tenants’ ids left out', async () => {
+        const b = makeAlert({ tenant: B, userId: 'u1' });
+        await h.store.upsertAlerts([b]);
+        const unknown = makeAlert({ userId: 'nobody' }).alertId;
+        const only = await h.store.reviewList({
+          tenant: A,
+          alertIds: [a5.alertId, unknown, a1.alertId, b.alertId, a4.alertId, a1.alertId],
+        });
+        expect(only.total).toBe(3);
+        // a1 (risk 90), a4 (70), a5 (10): the default risk order, not the order given.
+        expect(only.items).toEqual([
+          { alert: a1, status: 'escalated', decision: decisionOf(a1, { decision: 'escalated', caseId: 'case-1' }) },
+          { alert: a4, status: 'open' },
+          { alert: a5, status: 'open' },
+        ]);
+        const one = await h.store.reviewList({ tenant: A, alertIds: [a3.alertId] });
+        expect(one).toEqual({
+          total: 1,
+          items: [{ alert: a3, status: 'appropriate', decision: decisionOf(a3, { decidedAt: T0 + 1 }) }],
+        });
+        expect(await h.store.reviewList({ tenant: A, alertIds: [b.alertId, unknown] })).toEqual({
+          total: 0,
+          items: [],
+        });
+        expect(await h.store.reviewList({ tenant: B, alertIds: [a1.alertId, b.alertId] })).toEqual({
+          total: 1,
+          items: [{ alert: b, status: 'open' }],
+        });
+        // Sorting and paging still apply within the given ids.
+        const ids = alerts.map((a) => a.alertId);
+        const page = await h.store.reviewList({ tenant: A, alertIds: ids, sort: 'day', limit: 2, offset: 1 });
+        expect(page.total).toBe(5);
+        expect(idsOf(page.items)).toEqual(
+          [...alerts]
+            .sort(byDay)
+            .slice(1, 3)
+            .map((a) => a.alertId),
+        );
+      });
+
+      it('alertIds combine with the status and other filters', async () => {
+        const ids = [a1, a2, a3, a5].map((a) => a.alertId);
+        const list = (q: Omit<Parameters<AlertReviewStore['reviewList']>[0], 'tenant' | 'alertIds'>) =>
+          h.store.reviewList({ tenant: A, alertIds: ids, ...q }).then((r) => ({
+            total: r.total,
+            users: r.items.map((i) => i.alert.userId),
+          }));
+        expect(await list({ statuses: ['open'] })).toEqual({ total: 1, users: ['u5'] });
+        expect(await list({ statuses: ['open', 'escalated'] })).toEqual({ total: 2, users: ['u1', 'u5'] });
+        expect(await list({ statuses: ['false_positive', 'appropriate'] })).toEqual({ total: 2, users: ['u3', 'u2'] });
+        expect(await list({ ruleId: 'vip', statuses: ['appropriate'] })).toEqual({ total: 1, users: ['u3'] });
+        expect(await list({ minSeverity: 'high' })).toEqual({ total: 2, users: ['u1', 'u3'] });
+        // a4 is open but not among the ids.
+        expect(await list({ patientId: 'p2' })).toEqual({ total: 0, users: [] });
+      });
+
+      it('refuses too many or malformed alertIds with STORE_INVALID_VALUE naming the field', async () => {
+        const hex = (i: number) => i.toString(16).padStart(64, '0');
+        for (const [alertIds, expected] of [
+          [[], 'alertIds'],
+          [Array.from({ length: 1001 }, (_, i) => hex(i)), 'alertIds'],
+          [[a1.alertId, a1.alertId.toUpperCase()], 'alertIds.1'],
+          [[a1.alertId.slice(1)], 'alertIds.0'],
+          [[`${a1.alertId.slice(2)}' OR 1=1`], 'alertIds.0'],
+          [[a1.alertId, 42], 'alertIds.1'],
+        ] as const) {
+          const err: unknown = await h.store
+            .reviewList({ tenant: A, alertIds: alertIds as never })
+            .catch((e: unknown) => e);
+          expect(err, `${alertIds.length} ids`).toMatchObject({ code: 'STORE_INVALID_VALUE' });
+          expect((err as Error).message).toContain(expected);
+        }
+        // Exactly the most allowed is accepted.
+        const most = await h.store.reviewList({
+          tenant: A,
+          alertIds: [...Array.from({ length: 999 }, (_, i) => hex(i)), a2.alertId],
+        });
+        expect(most).toEqual({
+          total: 1,
+          items: [{ alert: a2, status: 'false_positive', decision: decisionOf(a2, { decision: 'false_positive' }) }],
+        });
+      });
+
       it('rejects a malformed query with STORE_INVALID_VALUE', async () => {
         for (const bad of [
           { limit: 0 },
@@ -360,6 +443,15 @@ export function describeAlertReviewConformance(name: string, harness: AlertRevie
       expect(open.total).toBe(1000 - escalated.length);
       expect(open.items).toHaveLength(1000 - escalated.length - 600);
       expect((await store.reviewSummary(A)).open).toBe(1000 - escalated.length);
+      // The most ids one query names, in any order: all of them, in the query's order.
+      const byIds = await store.reviewList({
+        tenant: A,
+        alertIds: [...many].reverse().map((a) => a.alertId),
+        limit: 1000,
+      });
+      expect(byIds.total).toBe(1000);
+      expect(idsOf(byIds.items)).toEqual([...many].sort(byRisk).map((a) => a.alertId));
+      expect(byIds.items.filter((i) => i.status === 'escalated')).toHaveLength(escalated.length);
     });
   });
 }

@@ -20,6 +20,8 @@ import { z } from 'zod';
 export const MAX_REVIEW_LIMIT = 1_000;
 export const DEFAULT_REVIEW_LIMIT = 100;
 export const MAX_REVIEW_OFFSET = 100_000;
+/** Most alert ids one review query names (ReviewQuery.alertIds): keeps an `IN` list far below ClickHouse's max_query_size. */
+export const MAX_REVIEW_ALERT_IDS = 1_000;
 /** Most decisions one decide() call takes: one transaction (SQLite), one insert (ClickHouse). */
 export const MAX_DECISIONS_PER_CALL = 10_000;
 
@@ -51,12 +53,17 @@ const ReviewQuerySchema = z.strictObject({
   minSeverity: z.enum(SEVERITIES).optional(),
   fromDay: day('fromDay').optional(),
   toDay: day('toDay').optional(),
+  alertIds: z
+    .array(z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'))
+    .min(1, 'alertIds must name at least one alert')
+    .max(MAX_REVIEW_ALERT_IDS, `alertIds must name at most ${MAX_REVIEW_ALERT_IDS} alerts`)
+    .optional(),
   sort: z.enum(['risk', 'day']).default('risk'),
   limit: z.number().int().min(1).max(MAX_REVIEW_LIMIT).default(DEFAULT_REVIEW_LIMIT),
   offset: z.number().int().min(0).max(MAX_REVIEW_OFFSET).default(0),
 });
 
-/** A validated review query: defaults filled in, statuses deduplicated. */
+/** A validated review query: defaults filled in, statuses and alert ids deduplicated. */
 export interface CheckedReviewQuery {
   tenant: string;
   statuses?: AlertStatus[] | undefined;
@@ -66,6 +73,8 @@ export interface CheckedReviewQuery {
   minSeverity?: Severity | undefined;
   fromDay?: string | undefined;
   toDay?: string | undefined;
+  /** Deduplicated, in the order given. */
+  alertIds?: string[] | undefined;
   sort: 'risk' | 'day';
   limit: number;
   offset: number;
@@ -80,7 +89,11 @@ export function parseReviewQuery(query: ReviewQuery): CheckedReviewQuery {
   const parsed = ReviewQuerySchema.safeParse(query, { reportInput: false });
   if (!parsed.success) throw invalid(`invalid review query: ${issues(parsed.error, '(query)')}`, parsed.error);
   const q = parsed.data;
-  return { ...q, statuses: q.statuses === undefined ? undefined : [...new Set(q.statuses)] };
+  return {
+    ...q,
+    statuses: q.statuses === undefined ? undefined : [...new Set(q.statuses)],
+    alertIds: q.alertIds === undefined ? undefined : [...new Set(q.alertIds)],
+  };
 }
 
 /**

@@ -55,6 +55,13 @@ export interface ReviewQuery {
   minSeverity?: Severity;
   fromDay?: string;
   toDay?: string;
+  /**
+   * Only these alerts (each 64 lowercase hex digits; 1 to 1000, duplicates ignored): one query
+   * for a known set, such as a case's alerts, instead of one look-up per alert. Ids that are not
+   * alerts of the tenant are left out, never an error; the other filters, sort and paging still
+   * apply (pass `limit` ≥ the number of ids to get them all).
+   */
+  alertIds?: readonly string[];
   /** Default `risk`: risk descending, then day descending, then alertId. `day`: day descending, then risk. */
   sort?: 'risk' | 'day';
   /** Default 100, at most 1000. */

@@ -101,6 +101,8 @@ export interface ReviewFilter {
   userId?: string | undefined;
   patientId?: string | undefined;
   minSeverityRank?: number | undefined;
+  /** Only these alerts (not empty when set; at most MAX_REVIEW_ALERT_IDS). */
+  alertIds?: readonly string[] | undefined;
 }
 
 /** The condition on alert_id of a status filter: never decided (open) or latest decision among the others. */
@@ -136,6 +138,7 @@ function reviewCandidates(database: string, f: ReviewFilter): string {
   if (f.ruleId !== undefined) where.push(`rule_id = ${quoteString(f.ruleId)}`);
   if (f.userId !== undefined) where.push(`user_id = ${quoteString(f.userId)}`);
   if (f.patientId !== undefined) where.push(`patient_id = ${quoteString(f.patientId)}`);
+  if (f.alertIds !== undefined) where.push(`alert_id IN (${idList(f.alertIds)})`);
   if (f.statuses !== undefined && f.statuses.length > 0) {
     where.push(statusCondition(database, f.tenant, f.statuses));
   }

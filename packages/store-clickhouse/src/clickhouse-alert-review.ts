@@ -68,9 +68,10 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * The AlertReviewStore of the ClickHouse detection store (table of migration 4). ClickHouse has
  * no transactions, so decide() checks every named alert first and then writes all decisions in
  * one INSERT (one block, one part: all or nothing). The review list picks the page's ids in SQL
- * (filters, status through `IN` subqueries on the latest decision, order, limit and offset), then
- * reads those alerts and their latest decisions; a decision stored between those reads can show
- * a status newer than the one the page was filtered by.
+ * (filters, status through `IN` subqueries on the latest decision, order, limit and offset), counts
+ * the matches unless that page shows the total, then reads those alerts and their latest
+ * decisions; a decision stored between those reads can show a status newer than the one the page
+ * was filtered by.
  */
 export function createClickHouseAlertReview(options: ClickHouseAlertReviewOptions): AlertReviewStore {
   const { database: db, logger, select, insert } = options;
@@ -155,12 +156,26 @@ export function createClickHouseAlertReview(options: ClickHouseAlertReviewOption
         userId: q.userId,
         patientId: q.patientId,
         minSeverityRank: q.minSeverity === undefined ? undefined : severityRank(q.minSeverity),
+        alertIds: q.alertIds,
       };
-      const [count] = await select<{ total: string }>(sql.countReview(db, filter), 'counting alerts for review');
+      // With alertIds the texts carry an id list: max_query_size is raised to fit, as for lookups.
+      const pageQuery = sql.selectReviewPage(db, filter, q);
       const ids = (
-        await select<{ alert_id: string }>(sql.selectReviewPage(db, filter, q), 'listing alerts for review')
+        await select<{ alert_id: string }>(pageQuery, 'listing alerts for review', {
+          ...lookupSettingsFor(Buffer.byteLength(pageQuery)),
+        })
       ).map((r) => r.alert_id);
-      const total = Number(count?.total ?? 0);
+      // A first page that is not full, or that holds every id asked for, is the whole list: no
+      // count query (a case page or a bulk look-up is then three queries, not four).
+      const whole = q.offset === 0 && (ids.length < q.limit || ids.length === q.alertIds?.length);
+      let total = ids.length;
+      if (!whole) {
+        const countQuery = sql.countReview(db, filter);
+        const [count] = await select<{ total: string }>(countQuery, 'counting alerts for review', {
+          ...lookupSettingsFor(Buffer.byteLength(countQuery)),
+        });
+        total = Number(count?.total ?? 0);
+      }
       if (ids.length === 0) return { total, items: [] };
       const alertQuery = selectAlertRows(db, new Map([[q.tenant, ids]]));
       const alertRows = await select<AlertRowText>(alertQuery, 'reading alerts for review', {

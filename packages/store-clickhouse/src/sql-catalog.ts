@@ -263,6 +263,7 @@ function reviewStatements(db: string, alertId: string): CatalogStatement[] {
     userId: SAMPLE_EVENT.actor.userId,
     patientId: SAMPLE_EVENT.patient.id,
     minSeverityRank: 1,
+    alertIds: ids,
   };
   return [
     {
@@ -285,6 +286,14 @@ function reviewStatements(db: string, alertId: string): CatalogStatement[] {
     {
       name: 'review page, decided only',
       sql: review.selectReviewPage(db, { tenant, statuses: ['appropriate'] }, { sort: 'risk', limit: 1, offset: 0 }),
+    },
+    {
+      name: 'review page, only given alert ids, open only',
+      sql: review.selectReviewPage(
+        db,
+        { tenant, alertIds: ids, statuses: ['open'] },
+        { sort: 'risk', limit: ids.length, offset: 0 },
+      ),
     },
     { name: 'review count, tenant only', sql: review.countReview(db, { tenant }) },
     { name: 'open alert summary', sql: review.selectOpenSummary(db, tenant) },

@@ -38,15 +38,19 @@ FROM alert_decisions
 WHERE tenant = ? AND alert_id = ?
 ORDER BY decided_at, seq`;
 
+/** `column` is one of the JSON array of alert ids bound here: one parameter however many ids. */
+const inIdList = (column: string) => `${column} IN (SELECT value FROM json_each(?))`;
+
 /**
- * The latest decision of each decided alert of the tenant (bound: tenant). A window function,
- * so the alerts' join below reads one row per alert.
+ * The latest decision of each decided alert of the tenant (bound: tenant, then the JSON id list
+ * when `alertIds`: only those alerts' decisions are ranked). A window function, so the alerts'
+ * join below reads one row per alert.
  */
-const LATEST = `latest AS (
+const latest = (alertIds: boolean) => `latest AS (
     SELECT alert_id, ${DECISION_COLUMNS},
         row_number() OVER (PARTITION BY alert_id ORDER BY decided_at DESC, seq DESC) AS rank_of
     FROM alert_decisions
-    WHERE tenant = ?
+    WHERE tenant = ?${alertIds ? ` AND ${inIdList('alert_id')}` : ''}
 )`;
 
 /** Filters of reviewList, each present only when the query has it. */
@@ -59,10 +63,13 @@ export interface ReviewFilters {
   userId: boolean;
   patientId: boolean;
   minSeverity: boolean;
+  /** Only the alerts of a JSON array of ids (bound twice: in the latest-decision CTE and the filter). Default false. */
+  alertIds?: boolean;
 }
 
 function reviewFrom(f: ReviewFilters): string {
   const where = ['a.tenant = ?'];
+  if (f.alertIds) where.push(inIdList('a.alert_id'));
   if (f.fromDay) where.push('a.day >= ?');
   if (f.toDay) where.push('a.day <= ?');
   if (f.ruleId) where.push('a.rule_id = ?');
@@ -75,13 +82,14 @@ WHERE ${where.join(' AND ')}`;
 }
 
 /**
- * One page of the review list. Bound: tenant (latest), tenant, each present filter in
+ * One page of the review list. Bound: tenant (latest), the JSON id list (latest, when
+ * alertIds), tenant, the JSON id list again (when alertIds), each other present filter in
  * ReviewFilters order with the statuses last, then limit and offset. `risk`: risk descending,
  * day descending, alert id; `day`: day descending, risk descending, alert id.
  */
 export function selectReviewPage(f: ReviewFilters, sort: 'risk' | 'day'): string {
   const order = sort === 'risk' ? 'a.risk_score DESC, a.day DESC' : 'a.day DESC, a.risk_score DESC';
-  return `WITH ${LATEST}
+  return `WITH ${latest(f.alertIds === true)}
 SELECT ${ALERT_COLUMNS.map((c) => `a.${c}`).join(', ')},
     l.decision AS latest_decision, l.reason AS latest_reason, l.decided_by AS latest_decided_by,
     l.decided_at AS latest_decided_at, l.case_id AS latest_case_id
@@ -92,7 +100,7 @@ LIMIT ? OFFSET ?`;
 
 /** How many alerts the review list has without limit and offset; bound like selectReviewPage minus limit and offset. */
 export function countReview(f: ReviewFilters): string {
-  return `WITH ${LATEST}
+  return `WITH ${latest(f.alertIds === true)}
 SELECT count(*) AS total
 ${reviewFrom(f)}`;
 }

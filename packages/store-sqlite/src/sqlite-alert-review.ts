@@ -116,8 +116,10 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
         userId: q.userId !== undefined,
         patientId: q.patientId !== undefined,
         minSeverity: q.minSeverity !== undefined,
+        alertIds: q.alertIds !== undefined,
       };
-      const params: unknown[] = [q.tenant, q.tenant];
+      const ids = q.alertIds === undefined ? [] : [JSON.stringify(q.alertIds)];
+      const params: unknown[] = [q.tenant, ...ids, q.tenant, ...ids];
       for (const value of [q.fromDay, q.toDay, q.ruleId, q.userId, q.patientId]) {
         if (value !== undefined) params.push(value);
       }

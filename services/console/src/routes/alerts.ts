@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ConsoleAuditTrail, ConsoleUser } from '@phi-audit/console-audit';
 import type { Role } from '@phi-audit/console-accounts';
-import type { AlertDecision, AlertReviewStore, DetectionStore, ReviewQuery, Alert } from '@phi-audit/rules';
+import type { AlertDecision, AlertReviewStore, DetectionStore, ReviewQuery } from '@phi-audit/rules';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { principalOf } from '../route-access.js';
 import { loadAlertContext, patientsDisclosed, type AlertContextLedger } from './alert-context.js';
+import { tenantAlerts } from './alert-lookup.js';
 import {
   AlertListQuerySchema,
   AlertListResponseSchema,
@@ -45,9 +46,6 @@ const READERS: readonly Role[] = ['privacy_officer', 'investigator', 'admin'];
 const DECIDERS: readonly Role[] = ['privacy_officer', 'admin'];
 const EVERYONE: readonly Role[] = ['privacy_officer', 'investigator', 'admin', 'auditor'];
 
-/** Alert look-ups of a bulk decision run this many at a time (a ClickHouse store does one query each). */
-const LOOKUP_CONCURRENCY = 16;
-
 /** Relative to the console's `/api` prefix (registerConsole's `routes` instance). */
 const PREFIX = '/tenants/:tenant/alerts';
 
@@ -58,23 +56,6 @@ function consoleUserOf(request: FastifyRequest): ConsoleUser {
 
 function isUnknownAlert(error: unknown): boolean {
   return (error as { code?: unknown } | null)?.code === 'STORE_UNKNOWN_ALERT';
-}
-
-/** The tenant's alerts with these ids, or undefined when any is not the tenant's. */
-async function alertsOf(
-  detection: Pick<DetectionStore, 'alert'>,
-  tenant: string,
-  ids: readonly string[],
-): Promise<Alert[] | undefined> {
-  const found: Alert[] = [];
-  for (let i = 0; i < ids.length; i += LOOKUP_CONCURRENCY) {
-    const batch = await Promise.all(ids.slice(i, i + LOOKUP_CONCURRENCY).map((id) => detection.alert(tenant, id)));
-    for (const alert of batch) {
-      if (alert === undefined) return undefined;
-      found.push(alert);
-    }
-  }
-  return found;
 }
 
 /** Registers the alert review routes on `app` (each declares its access; the app checks sessions). */
@@ -94,7 +75,8 @@ export function registerAlertRoutes(fastify: FastifyInstance, options: AlertRout
     alertIds: readonly string[],
     body: { decision: AlertDecision['decision']; reason: string },
   ): Promise<boolean> {
-    const alerts = await alertsOf(detection, tenant, alertIds);
+    // One review query per 1000 ids, however many the bulk decision names.
+    const alerts = await tenantAlerts(review, tenant, alertIds, 'all');
     if (alerts === undefined) {
       void sendNotFound(reply);
       return false;

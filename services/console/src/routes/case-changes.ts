@@ -8,10 +8,10 @@ import {
   type CaseEvent,
   type CaseStore,
   type CaseView,
-  type DetectionStore,
 } from '@phi-audit/rules';
 import { principalOf } from '../route-access.js';
-import { caseDetailOf, patientsOf, tenantAlerts, utcDay } from './case-views.js';
+import { reviewedAlerts, tenantAlerts } from './alert-lookup.js';
+import { caseDetailOf, patientsOf, utcDay } from './case-views.js';
 import { sendAuditFailure, sendNotFound } from './route-errors.js';
 
 /**
@@ -22,8 +22,8 @@ import { sendAuditFailure, sendNotFound } from './route-errors.js';
  */
 
 export interface CaseRoutesOptions {
-  /** Cases, the alerts they link, and the alerts' review decisions. */
-  detection: CaseStore & AlertReviewStore & Pick<DetectionStore, 'alert'>;
+  /** Cases, and the alerts they link with their review decisions. */
+  detection: CaseStore & AlertReviewStore;
   audit: ConsoleAuditTrail;
   /** Epoch ms of case events and decisions; its UTC date is the breach clock's today. Default Date.now. */
   now?: () => number;
@@ -119,7 +119,16 @@ export function createCaseWriter(options: CaseRoutesOptions) {
     request.log.info({ tenant: event.tenant, change: event.kind, escalated: escalate.length }, 'case event stored');
     const view = await loadCase(event.tenant, event.caseId);
     if (view === undefined) throw new Error('a case just appended to cannot be read back');
-    return caseDetailOf(detection, view, alerts, utcDay(now()));
+    // Statuses as they are after the escalations just stored.
+    const after = await reviewedAlerts(
+      detection,
+      event.tenant,
+      alerts.map((a) => a.alertId),
+      'existing',
+    );
+    const statuses = new Map(after?.map((r) => [r.alert.alertId, r.status]));
+    const items = alerts.map((alert) => ({ alert, status: statuses.get(alert.alertId) ?? ('open' as const) }));
+    return caseDetailOf(view, items, utcDay(now()));
   }
 
   /**

@@ -1,29 +1,10 @@
-import {
-  breachClock,
-  type Alert,
-  type AlertReviewStore,
-  type BreachClock,
-  type CaseView,
-  type DetectionStore,
-} from '@phi-audit/rules';
+import { breachClock, type Alert, type AlertStatus, type BreachClock, type CaseView } from '@phi-audit/rules';
 import type { CaseAlert, CaseDetail, CaseSummary } from './case-schemas.js';
 
 /**
  * What the case routes and the dashboard answer, built from folded cases (foldCase) and the
- * alert stores. No I/O besides the store reads passed in.
+ * case's alerts with their review status (alert-lookup.ts reads them). No I/O.
  */
-
-/** Store reads of a case page run this many at a time (a ClickHouse store does one query each). */
-const LOOKUP_CONCURRENCY = 16;
-
-/** `fn` over `items`, at most LOOKUP_CONCURRENCY at a time, results in order. */
-async function mapLimited<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = [];
-  for (let i = 0; i < items.length; i += LOOKUP_CONCURRENCY) {
-    out.push(...(await Promise.all(items.slice(i, i + LOOKUP_CONCURRENCY).map(fn))));
-  }
-  return out;
-}
 
 /** The calendar date of epoch ms in UTC: the console's "today" for the breach clock. */
 export function utcDay(ms: number): string {
@@ -60,40 +41,18 @@ export function caseSummaryOf(view: CaseView, today: string): CaseSummary {
   };
 }
 
-/**
- * The tenant's alerts with these ids, in order. `all`: undefined when any is not the tenant's
- * (the routes answer 404); otherwise the missing ones are left out.
- */
-export async function tenantAlerts(
-  detection: Pick<DetectionStore, 'alert'>,
-  tenant: string,
-  ids: readonly string[],
-  mode: 'all' | 'existing',
-): Promise<Alert[] | undefined> {
-  const found = await mapLimited(ids, (id) => detection.alert(tenant, id));
-  const mine = found.filter((a): a is Alert => a !== undefined && a.tenant === tenant);
-  if (mode === 'all' && mine.length !== ids.length) return undefined;
-  return mine;
-}
-
 /** Patients of the alerts, each once, in order: what a case page discloses. */
 export function patientsOf(alerts: readonly Alert[]): string[] {
   return [...new Set(alerts.flatMap((a) => (a.patientId !== undefined ? [a.patientId] : [])))];
 }
 
-/** The case page: the folded case, its clock, its alerts with their review status, its history. */
-export async function caseDetailOf(
-  review: Pick<AlertReviewStore, 'decisions'>,
+/** The case page: the folded case, its clock, its alerts (in the order given) with their review status, its history. */
+export function caseDetailOf(
   view: CaseView,
-  alerts: readonly Alert[],
+  alerts: readonly { alert: Alert; status: AlertStatus }[],
   today: string,
-): Promise<CaseDetail> {
-  const statuses = await mapLimited(alerts, async (a) => {
-    // decisions() is oldest first by decision time: the last one is the status.
-    const decisions = await review.decisions(view.tenant, a.alertId);
-    return decisions[decisions.length - 1]?.decision ?? 'open';
-  });
-  const caseAlerts: CaseAlert[] = alerts.map((a, i) => ({
+): CaseDetail {
+  const caseAlerts: CaseAlert[] = alerts.map(({ alert: a, status }) => ({
     alertId: a.alertId,
     ruleId: a.ruleId,
     severity: a.severity,
@@ -102,7 +61,7 @@ export async function caseDetailOf(
     ...(a.patientId !== undefined ? { patientId: a.patientId } : {}),
     day: a.day,
     explanation: a.explanation,
-    status: statuses[i] ?? 'open',
+    status,
   }));
   return {
     caseId: view.caseId,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { alertId, type Alert } from '@phi-audit/rules';
 import {
   a1,
   a2,
@@ -130,6 +131,50 @@ describe('detail', () => {
     expect(h.summary(await h.recordedSince(before))).toEqual([
       ['view', 'phi-audit.case', 'MRN-1'],
       ['view', 'phi-audit.case', 'MRN-2'],
+    ]);
+  });
+
+  it('a case of more than 1,000 alerts lists each in the case`s order with its own status', async () => {
+    // Risk rises with i, so the case's order (ascending risk) is not the review list's (descending).
+    const many: Alert[] = Array.from({ length: 1005 }, (_, i) => {
+      const key = { tenant: A, ruleId: 'bulk-read', userId: `dr-many-${i}`, day: '2026-03-09' };
+      return {
+        ...a3,
+        ...key,
+        alertId: alertId(key),
+        riskScore: Math.floor(i / 10),
+        evidence: [{ source: 'ehr', eventId: `e-many-${i}`, occurredAt: T0 - DAY }],
+      };
+    });
+    await h.detection.upsertAlerts(many);
+    const ids = many.map((a) => a.alertId);
+    const c = await h.openCase({ ...OPEN_BODY, alertIds: ids.slice(0, 1000) });
+    const linked = await h.post(`${h.caseUrl(c.caseId)}/alerts`, {
+      alertIds: [...ids.slice(1000), a1.alertId],
+      reason: 'Same pattern on more days.',
+    });
+    expect(linked.statusCode).toBe(200);
+    const afterLink = linked.json<CaseDetail>();
+    expect(afterLink.alerts.map((a) => a.alertId)).toEqual([...ids, a1.alertId]);
+    // The escalations just stored show in the answer.
+    expect(afterLink.alerts.every((a) => a.status === 'escalated')).toBe(true);
+    await h.detection.decide([
+      {
+        tenant: A,
+        alertId: ids[1002]!,
+        decision: 'false_positive',
+        reason: 'A scheduled export.',
+        decidedBy: 'priya',
+        decidedAt: T0 + DAY,
+      },
+    ]);
+    const res = await h.get(h.caseUrl(c.caseId));
+    expect(res.statusCode).toBe(200);
+    const detail = res.json<CaseDetail>();
+    expect(detail.alerts.map((a) => a.alertId)).toEqual([...ids, a1.alertId]);
+    expect(detail.alerts.map((a) => a.riskScore)).toEqual([...many.map((a) => a.riskScore), a1.riskScore]);
+    expect(detail.alerts.filter((a) => a.status !== 'escalated').map((a) => [a.alertId, a.status])).toEqual([
+      [ids[1002], 'false_positive'],
     ]);
   });
 

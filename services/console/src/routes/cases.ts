@@ -19,7 +19,8 @@ import {
   OpenCaseBodySchema,
   StatusBodySchema,
 } from './case-schemas.js';
-import { caseDetailOf, caseSummaryOf, patientsOf, tenantAlerts, utcDay } from './case-views.js';
+import { reviewedAlerts, tenantAlerts } from './alert-lookup.js';
+import { caseDetailOf, caseSummaryOf, patientsOf, utcDay } from './case-views.js';
 import { sendNotFound, type RouteErrorBody } from './route-errors.js';
 import { ROUTE_ERROR_BODY_SCHEMA, zodRouteOptions } from './route-schema.js';
 
@@ -116,15 +117,15 @@ export function registerCaseRoutes(fastify: FastifyInstance, options: CaseRoutes
       const { tenant, caseId } = request.params;
       const view = await loadCase(tenant, caseId);
       if (view === undefined) return sendNotFound(reply);
-      const alerts = (await tenantAlerts(detection, tenant, view.alertIds, 'existing')) ?? [];
-      const detail = await caseDetailOf(detection, view, alerts, utcDay(now()));
+      const reviewed = (await reviewedAlerts(detection, tenant, view.alertIds, 'existing')) ?? [];
+      const detail = caseDetailOf(view, reviewed, utcDay(now()));
       const action: ConsoleAction = {
         kind: 'view_case',
         tenant,
         user: consoleUserOf(request),
         caseId,
-        patientIds: patientsOf(alerts),
-        alertCount: alerts.length,
+        patientIds: patientsOf(reviewed.map((r) => r.alert)),
+        alertCount: reviewed.length,
       };
       if (!(await recorded(reply, [action]))) return reply;
       return reply.send(detail);
