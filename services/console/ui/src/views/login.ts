@@ -32,6 +32,13 @@ export function renderLogin(app: HTMLElement, onLoggedIn: (me: Me) => void, mess
     h('label', { class: 'field' }, h('span', { class: 'label' }, 'Username'), username),
     h('label', { class: 'field' }, h('span', { class: 'label' }, 'Password'), password),
     submit,
+    h(
+      'p',
+      { class: 'muted login-help' },
+      'No account yet? Your administrator creates one with ',
+      h('code', {}, 'phi-audit users create'),
+      ' (the very first account must be an admin; see the README).',
+    ),
   );
   form.addEventListener('submit', (event) => {
     event.preventDefault();
