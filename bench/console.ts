@@ -36,6 +36,9 @@ const ALERT_PAGE = 50;
 const SEARCH_BATCH = 200;
 const REPORT_BATCH = 10_000;
 const REPORT_PERIOD_MS = 6 * 365 * 24 * 3_600_000;
+/** The dashboard's longest period (daily buckets): its access-volume chart is its heaviest read. */
+const DASHBOARD_DAYS = 365;
+const DAY_MS = 86_400_000;
 
 const fmt = (n: number): string => n.toLocaleString('en-US');
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
@@ -97,6 +100,11 @@ function operationsOf(target: BenchTarget, raw: RawQueries, patients: readonly s
     return { from: to - REPORT_PERIOD_MS, to };
   };
   const review = { tenant, limit: ALERT_PAGE, offset: 0, sort: 'risk' as const };
+  // The dashboard's window, as its route computes it: up to the end of today (UTC), DASHBOARD_DAYS back.
+  const dashboardWindow = () => {
+    const to = Math.floor(Date.now() / DAY_MS) * DAY_MS + DAY_MS;
+    return { from: to - DASHBOARD_DAYS * DAY_MS, to };
+  };
   return [
     {
       name: 'alert list',
@@ -109,6 +117,14 @@ function operationsOf(target: BenchTarget, raw: RawQueries, patients: readonly s
       http: (i) => `/tenants/${t}/accesses?patient=${encodeURIComponent(patient(i))}`,
       store: (i) => target.ledger.accessesByPatient({ tenant, patientId: patient(i), limit: SEARCH_BATCH }),
       raw: (i) => raw.accessesByPatient({ tenant, patientId: patient(i), limit: SEARCH_BATCH }),
+    },
+    {
+      // The whole dashboard request (volume, alert summary, backlog, cases) against its heaviest
+      // SQL, the daily access volume of the year (raw); the store column times the volume alone.
+      name: `dashboard (${DASHBOARD_DAYS} days)`,
+      http: () => `/tenants/${t}/dashboard?days=${DASHBOARD_DAYS}`,
+      store: () => target.ledger.accessVolume({ tenant, ...dashboardWindow(), bucket: 'day' }),
+      raw: () => raw.accessVolumeByDay({ tenant, ...dashboardWindow() }),
     },
     {
       name: 'patient access report',

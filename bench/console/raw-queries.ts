@@ -5,13 +5,13 @@ import Database from 'better-sqlite3';
 import * as chReview from '../../packages/store-clickhouse/src/alert-review-statements.js';
 import { selectAlertRows } from '../../packages/store-clickhouse/src/detection-statements.js';
 import { lookupSettingsFor, READ_SETTINGS } from '../../packages/store-clickhouse/src/query-settings.js';
-import { selectAccessesByPatient } from '../../packages/store-clickhouse/src/statements.js';
+import { selectAccessesByPatient, selectAccessVolume } from '../../packages/store-clickhouse/src/statements.js';
 import {
   countReview,
   selectReviewPage,
   type ReviewFilters,
 } from '../../packages/store-sqlite/src/alert-review-statements.js';
-import { SELECT_ACCESSES_BY_PATIENT } from '../../packages/store-sqlite/src/statements.js';
+import { SELECT_ACCESS_VOLUME_DAY, SELECT_ACCESSES_BY_PATIENT } from '../../packages/store-sqlite/src/statements.js';
 
 /**
  * The console benchmark's baseline: the SQL a store runs for a console request, sent straight to
@@ -30,6 +30,8 @@ export interface RawQueries {
   }): Promise<number>;
   /** reviewList's statements for the default page (no filter), in the store's order. */
   alertList(q: { tenant: string; limit: number; offset: number; sort: 'risk' | 'day' }): Promise<number>;
+  /** The store's daily access-volume statement (the dashboard's chart), `from` already day-aligned. */
+  accessVolumeByDay(q: { tenant: string; from: number; to: number }): Promise<number>;
   /** `n` patients of random EHR events of the tenant (so weighted by how often each is accessed). */
   samplePatients(tenant: string, n: number): Promise<string[]>;
   close(): Promise<void>;
@@ -50,6 +52,7 @@ export function createSqliteRawQueries(files: { ledger: string; detection: strin
   const ledger = new Database(files.ledger, { readonly: true });
   const detection = new Database(files.detection, { readonly: true });
   const byPatient = ledger.prepare<[string, string, number, number, number]>(SELECT_ACCESSES_BY_PATIENT);
+  const volumeByDay = ledger.prepare<[string, number, number]>(SELECT_ACCESS_VOLUME_DAY);
   const count = detection.prepare<[string, string], { total: number }>(countReview(NO_FILTERS));
   const pages = {
     risk: detection.prepare<[string, string, number, number]>(selectReviewPage(NO_FILTERS, 'risk')),
@@ -60,6 +63,7 @@ export function createSqliteRawQueries(files: { ledger: string; detection: strin
       Promise.resolve(
         byPatient.all(q.tenant, q.patientId, q.from ?? 0, q.to ?? Number.MAX_SAFE_INTEGER, q.limit).length,
       ),
+    accessVolumeByDay: (q) => Promise.resolve(volumeByDay.all(q.tenant, q.from, q.to).length),
     alertList: (q) => {
       // The store reads both in one read transaction.
       const rows = detection.transaction(() => {
@@ -95,6 +99,7 @@ export function createClickHouseRawQueries(url: string, database: string): RawQu
   };
   return {
     accessesByPatient: async (q) => (await select(selectAccessesByPatient(database, q))).length,
+    accessVolumeByDay: async (q) => (await select(selectAccessVolume(database, { ...q, width: 86_400_000 }))).length,
     alertList: async (q) => {
       const filter = { tenant: q.tenant };
       await select(chReview.countReview(database, filter));

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   alertId,
+  openAgeBin,
   type Alert,
   type AlertDecision,
   type AlertReviewStore,
@@ -8,6 +9,8 @@ import {
   type DetectionStore,
   type Severity,
 } from '@phi-audit/rules';
+
+const DAY = 86_400_000;
 
 /** One opened store under test: a detection store that also reviews alerts. */
 export interface OpenedAlertReviewStore {
@@ -293,21 +296,34 @@ export function describeAlertReviewConformance(name: string, harness: AlertRevie
       });
 
       it('summarises open alerts by rule and severity with the oldest first event, and follows decisions', async () => {
+        const none = { under1d: 0, d1to7: 0, d7to30: 0, over30: 0 };
+        // Today (2026-11 or later) both first events (March 2026) are more than 30 days old.
         expect(await h.store.reviewSummary(A)).toEqual({
           open: 2,
           byRule: { 'after-hours': 2 },
           bySeverity: { high: 1, low: 1 },
+          openByAge: { ...none, over30: 2 },
           oldestOpenFirstEventAt: 1_773_000_000_000,
         });
+        // By age on a given day: a4 first seen at T, a5 about 1.6 days before it.
+        const T = a4.firstEventAt;
+        const ages = async (now: number) => (await h.store.reviewSummary(A, now)).openByAge;
+        expect(await ages(T - 1_000)).toEqual({ ...none, under1d: 1, d1to7: 1 }); // a4 is in the future
+        expect(await ages(T + 12 * 3_600_000)).toEqual({ ...none, under1d: 1, d1to7: 1 });
+        expect(await ages(T + DAY)).toEqual({ ...none, d1to7: 2 }); // exactly one day old: 1–7 days
+        expect(await ages(T + 10 * DAY)).toEqual({ ...none, d7to30: 2 });
+        expect(await ages(T + 29 * DAY)).toEqual({ ...none, d7to30: 1, over30: 1 });
+        expect(openAgeBin(a5.firstEventAt, T + 29 * DAY)).toBe('over30');
         await h.store.decide([decisionOf(a5, { decision: 'false_positive' })]);
         expect(await h.store.reviewSummary(A)).toEqual({
           open: 1,
           byRule: { 'after-hours': 1 },
           bySeverity: { high: 1 },
+          openByAge: { ...none, over30: 1 },
           oldestOpenFirstEventAt: a4.firstEventAt,
         });
         await h.store.decide([decisionOf(a4, { decision: 'appropriate' })]);
-        expect(await h.store.reviewSummary(A)).toEqual({ open: 0, byRule: {}, bySeverity: {} });
+        expect(await h.store.reviewSummary(A)).toEqual({ open: 0, byRule: {}, bySeverity: {}, openByAge: none });
       });
 
       it('alertIds: only the given alerts, with their status; unknown and other tenants’ ids left out', async () => {

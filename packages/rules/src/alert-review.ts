@@ -70,6 +70,39 @@ export interface ReviewQuery {
   offset?: number;
 }
 
+/** Open alerts by the age of their first event: under 1 day, 1–7 days, 7–30 days, 30 days or more. */
+export interface OpenAlertAges {
+  under1d: number;
+  d1to7: number;
+  d7to30: number;
+  over30: number;
+}
+
+/** The bins of OpenAlertAges in order, with each one's upper bound in days (the last has none). */
+export const OPEN_AGE_BINS = [
+  { key: 'under1d', belowDays: 1 },
+  { key: 'd1to7', belowDays: 7 },
+  { key: 'd7to30', belowDays: 30 },
+  { key: 'over30', belowDays: Number.POSITIVE_INFINITY },
+] as const satisfies readonly { key: keyof OpenAlertAges; belowDays: number }[];
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The lower bounds on firstEventAt of the first three bins on `now` (an alert is in bin i when its
+ * firstEventAt is greater than bound i and not greater than bound i-1; a first event in the future
+ * counts as under a day). The stores put these in their SQL.
+ */
+export function openAgeBounds(now: number): [number, number, number] {
+  return [now - 1 * DAY_MS, now - 7 * DAY_MS, now - 30 * DAY_MS];
+}
+
+/** The OpenAlertAges bin of an alert whose first event was at `firstEventAt`, on `now`. */
+export function openAgeBin(firstEventAt: number, now: number): keyof OpenAlertAges {
+  const [d1, d7, d30] = openAgeBounds(now);
+  return firstEventAt > d1 ? 'under1d' : firstEventAt > d7 ? 'd1to7' : firstEventAt > d30 ? 'd7to30' : 'over30';
+}
+
 export interface AlertReviewStore {
   /**
    * Appends decisions, all or nothing. Each must name an alert stored for its tenant
@@ -80,11 +113,19 @@ export interface AlertReviewStore {
   decisions(tenant: string, alertId: string): Promise<AlertDecision[]>;
   /** Alerts with their status, filtered, sorted and paged as ReviewQuery says; `total` ignores limit/offset. */
   reviewList(query: ReviewQuery): Promise<{ total: number; items: ReviewedAlert[] }>;
-  /** Open alerts per rule and per severity, and the age of the oldest open alert's firstEventAt (for the dashboard). */
-  reviewSummary(tenant: string): Promise<{
+  /**
+   * Open alerts per rule, per severity and by age (openAgeBin of their firstEventAt on `now`,
+   * default the store's clock), and the oldest open alert's firstEventAt (for the dashboard).
+   * Aggregated in the store: one query however large the backlog.
+   */
+  reviewSummary(
+    tenant: string,
+    now?: number,
+  ): Promise<{
     open: number;
     byRule: Record<string, number>;
     bySeverity: Partial<Record<Severity, number>>;
+    openByAge: OpenAlertAges;
     oldestOpenFirstEventAt?: number;
   }>;
 }

@@ -172,16 +172,21 @@ FROM (
 )`;
 }
 
-/** Never-decided alerts of the tenant per rule and severity rank, with their oldest first event. */
-export function selectOpenSummary(database: string, tenant: string): string {
+/**
+ * Never-decided alerts of the tenant per rule, severity rank and age bin (0–3, the bins of
+ * OpenAlertAges on the bounds given, openAgeBounds), with their oldest first event.
+ */
+export function selectOpenSummary(database: string, tenant: string, bounds: readonly [number, number, number]): string {
   const t = quoteString(tenant);
-  return `SELECT rule_id, top_rank, toString(count()) AS open_count, toString(min(first_at)) AS oldest_first
+  const [d1, d7, d30] = bounds.map((b) => quoteUInt(Math.max(0, b)));
+  return `SELECT rule_id, top_rank, multiIf(first_at > ${d1}, 0, first_at > ${d7}, 1, first_at > ${d30}, 2, 3) AS age_bin,
+    toString(count()) AS open_count, toString(min(first_at)) AS oldest_first
 FROM (
     SELECT alert_id, rule_id, max(severity_rank) AS top_rank, min(first_event_at) AS first_at
     FROM ${alertsTable(database)}
     WHERE tenant = ${t} AND alert_id NOT IN (SELECT alert_id FROM ${alertDecisionsTable(database)} WHERE tenant = ${t})
     GROUP BY alert_id, rule_id
 )
-GROUP BY rule_id, top_rank
-ORDER BY rule_id, top_rank`;
+GROUP BY rule_id, top_rank, age_bin
+ORDER BY rule_id, top_rank, age_bin`;
 }

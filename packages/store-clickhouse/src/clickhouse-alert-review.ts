@@ -3,6 +3,9 @@ import {
   DetectionRowError,
   SEVERITIES,
   checkText,
+  OPEN_AGE_BINS,
+  openAgeBounds,
+  type OpenAlertAges,
   severityRank,
   type AlertDecision,
   type AlertReviewStore,
@@ -207,29 +210,40 @@ export function createClickHouseAlertReview(options: ClickHouseAlertReviewOption
       });
     },
 
-    async reviewSummary(tenant: string) {
+    async reviewSummary(tenant: string, now: number = Date.now()) {
       const t = checked(() => checkText('tenant', tenant));
-      const rows = await select<{ rule_id: string; top_rank: number; open_count: string; oldest_first: string }>(
-        sql.selectOpenSummary(db, t),
-        'summarising open alerts',
-        READ_SETTINGS,
-      );
+      const rows = await select<{
+        rule_id: string;
+        top_rank: number;
+        age_bin: number;
+        open_count: string;
+        oldest_first: string;
+      }>(sql.selectOpenSummary(db, t, openAgeBounds(now)), 'summarising open alerts', READ_SETTINGS);
       const byRule: Record<string, number> = {};
       const bySeverity: Partial<Record<Severity, number>> = {};
+      const openByAge: OpenAlertAges = { under1d: 0, d1to7: 0, d7to30: 0, over30: 0 };
       let open = 0;
       let oldest: number | undefined;
       for (const r of rows) {
         const severity = SEVERITIES[Number(r.top_rank)];
-        if (severity === undefined) {
+        const bin = OPEN_AGE_BINS[Number(r.age_bin)];
+        if (severity === undefined || bin === undefined) {
           throw new StoreError('STORE_CORRUPT_DATA', 'a stored alert has an unknown severity rank');
         }
         const n = Number(r.open_count);
         open += n;
+        openByAge[bin.key] += n;
         byRule[r.rule_id] = (byRule[r.rule_id] ?? 0) + n;
         bySeverity[severity] = (bySeverity[severity] ?? 0) + n;
         oldest = Math.min(oldest ?? Number.MAX_SAFE_INTEGER, Number(r.oldest_first));
       }
-      return { open, byRule, bySeverity, ...(oldest === undefined ? {} : { oldestOpenFirstEventAt: oldest }) };
+      return {
+        open,
+        byRule,
+        bySeverity,
+        openByAge,
+        ...(oldest === undefined ? {} : { oldestOpenFirstEventAt: oldest }),
+      };
     },
   };
 }

@@ -392,10 +392,10 @@ export class ClickHouseDetectionStore implements DetectionStore, AlertReviewStor
     return this.#review.reviewList(query);
   }
 
-  /** Open alerts per rule and severity, and the oldest open alert's firstEventAt. */
-  async reviewSummary(tenant: string): ReturnType<AlertReviewStore['reviewSummary']> {
+  /** Open alerts per rule, severity and age (on `now`), and the oldest open alert's firstEventAt. */
+  async reviewSummary(tenant: string, now?: number): ReturnType<AlertReviewStore['reviewSummary']> {
     this.#assertOpen();
-    return this.#review.reviewSummary(tenant);
+    return this.#review.reviewSummary(tenant, now);
   }
 
   /**

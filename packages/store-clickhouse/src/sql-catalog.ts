@@ -296,6 +296,9 @@ function reviewStatements(db: string, alertId: string): CatalogStatement[] {
       ),
     },
     { name: 'review count, tenant only', sql: review.countReview(db, { tenant }) },
-    { name: 'open alert summary', sql: review.selectOpenSummary(db, tenant) },
+    {
+      name: 'open alert summary',
+      sql: review.selectOpenSummary(db, tenant, [1_700_086_400_000, 1_699_568_000_000, 1_697_408_000_000]),
+    },
   ];
 }

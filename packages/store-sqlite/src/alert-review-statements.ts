@@ -105,11 +105,16 @@ SELECT count(*) AS total
 ${reviewFrom(f)}`;
 }
 
-/** Open (never decided) alerts of the tenant per rule and severity rank, with their oldest first event. Bound: tenant. */
-export const SELECT_OPEN_SUMMARY = `SELECT rule_id, severity_rank, count(*) AS open_count, min(first_event_at) AS oldest
+/**
+ * Open (never decided) alerts of the tenant per rule, severity rank and age bin (0–3, the bins of
+ * OpenAlertAges), with their oldest first event. Bound: the three openAgeBounds, then tenant.
+ */
+export const SELECT_OPEN_SUMMARY = `SELECT rule_id, severity_rank,
+    CASE WHEN first_event_at > ? THEN 0 WHEN first_event_at > ? THEN 1 WHEN first_event_at > ? THEN 2 ELSE 3 END AS age_bin,
+    count(*) AS open_count, min(first_event_at) AS oldest
 FROM alerts a
 WHERE a.tenant = ? AND NOT EXISTS (
     SELECT 1 FROM alert_decisions d WHERE d.tenant = a.tenant AND d.alert_id = a.alert_id
 )
-GROUP BY rule_id, severity_rank
-ORDER BY rule_id, severity_rank`;
+GROUP BY rule_id, severity_rank, age_bin
+ORDER BY rule_id, severity_rank, age_bin`;

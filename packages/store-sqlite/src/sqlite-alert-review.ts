@@ -4,6 +4,9 @@ import {
   alertFromJson,
   assertColumnsMatch,
   checkText,
+  OPEN_AGE_BINS,
+  openAgeBounds,
+  type OpenAlertAges,
   severityRank,
   SEVERITIES,
   type AlertColumns,
@@ -67,9 +70,10 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
     maxSeq: db.prepare<[string, string], { seq: number }>(sql.SELECT_MAX_DECISION_SEQ),
     insert: db.prepare<[string, string, number, string, string, string, number, string]>(sql.INSERT_DECISION),
     decisions: db.prepare<[string, string], DecisionRow>(sql.SELECT_DECISIONS),
-    summary: db.prepare<[string], { rule_id: string; severity_rank: number; open_count: number; oldest: number }>(
-      sql.SELECT_OPEN_SUMMARY,
-    ),
+    summary: db.prepare<
+      [number, number, number, string],
+      { rule_id: string; severity_rank: number; age_bin: number; open_count: number; oldest: number }
+    >(sql.SELECT_OPEN_SUMMARY),
   };
   const pages = new Map<string, Database.Statement<unknown[], PageRow>>();
   const counts = new Map<string, Database.Statement<unknown[], { total: number }>>();
@@ -133,19 +137,22 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
       return Promise.resolve({ total, items });
     },
 
-    reviewSummary(tenant: string) {
+    reviewSummary(tenant: string, now: number = Date.now()) {
       const t = checked(() => checkText('tenant', tenant));
-      const rows = read('summarising open alerts', () => stmt.summary.all(t));
+      const rows = read('summarising open alerts', () => stmt.summary.all(...openAgeBounds(now), t));
       const byRule: Record<string, number> = {};
       const bySeverity: Partial<Record<Severity, number>> = {};
+      const openByAge: OpenAlertAges = { under1d: 0, d1to7: 0, d7to30: 0, over30: 0 };
       let open = 0;
       let oldest: number | undefined;
       for (const r of rows) {
         const severity = SEVERITIES[r.severity_rank];
-        if (severity === undefined) {
+        const bin = OPEN_AGE_BINS[r.age_bin];
+        if (severity === undefined || bin === undefined) {
           throw new StoreError('STORE_CORRUPT_DATA', 'a stored alert has an unknown severity rank');
         }
         open += r.open_count;
+        openByAge[bin.key] += r.open_count;
         byRule[r.rule_id] = (byRule[r.rule_id] ?? 0) + r.open_count;
         bySeverity[severity] = (bySeverity[severity] ?? 0) + r.open_count;
         oldest = oldest === undefined ? r.oldest : Math.min(oldest, r.oldest);
@@ -154,6 +161,7 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
         open,
         byRule,
         bySeverity,
+        openByAge,
         ...(oldest === undefined ? {} : { oldestOpenFirstEventAt: oldest }),
       });
     },

@@ -170,7 +170,6 @@ describe('GET /api/tenants/:tenant/dashboard', () => {
         bySeverity: { high: 4 },
         oldestOpenFirstEventAt: NOW - 40 * DAY,
         backlog: { under1d: 1, d1to7: 1, d7to30: 1, over30: 1 },
-        examined: 4,
       },
       cases: {
         open: 2,

@@ -122,7 +122,6 @@ export interface DashboardData {
     bySeverity: Partial<Record<'low' | 'medium' | 'high' | 'critical', number>>;
     oldestOpenFirstEventAt?: number;
     backlog: { under1d: number; d1to7: number; d7to30: number; over30: number };
-    examined: number;
   };
   cases: {
     open: number;

@@ -130,15 +130,14 @@ export function alertsBySeverityChart(d: DashboardData): ChartBox {
 
 /** How long open alerts have waited for a decision. */
 export function backlogChart(d: DashboardData): ChartBox {
-  const { backlog, examined, open } = d.alerts;
+  const { backlog } = d.alerts;
   const bins = [
     ['Under 1 day', backlog.under1d],
     ['1–7 days', backlog.d1to7],
     ['7–30 days', backlog.d7to30],
     ['Over 30 days', backlog.over30],
   ] as const;
-  const sample = examined < open ? ` (the oldest ${examined} of ${open})` : '';
-  return chartBox('backlog', 'Review backlog by age', `${bins.map(([l, n]) => `${l}: ${n}`).join('; ')}${sample}`, {
+  return chartBox('backlog', 'Review backlog by age', bins.map(([l, n]) => `${l}: ${n}`).join('; '), {
     type: 'bar',
     data: {
       labels: bins.map(([l]) => l),
