@@ -2,8 +2,11 @@ import { SEVERITIES, type Severity } from './alert.js';
 import {
   ALERT_STATUSES,
   AlertDecisionSchema,
+  OPEN_AGE_BINS,
   type AlertDecision,
+  type AlertReviewStore,
   type AlertStatus,
+  type OpenAlertAges,
   type ReviewQuery,
 } from './alert-review.js';
 import { checkText, DetectionRowError } from './detection-rows.js';
@@ -158,4 +161,42 @@ export function statusOf(decision: string | undefined | null): AlertStatus {
     throw corrupt('a stored alert decision has an unknown kind');
   }
   return decision as AlertStatus;
+}
+
+/** One group of the stores' open-alert summary query: open alerts of one rule, severity rank and age bin. */
+export interface OpenSummaryGroup {
+  ruleId: string;
+  severityRank: number;
+  /** Index into OPEN_AGE_BINS (0–3). */
+  ageBin: number;
+  count: number;
+  /** The group's oldest firstEventAt. */
+  oldest: number;
+}
+
+/**
+ * Folds the summary query's groups into reviewSummary's answer (both stores group alike). A
+ * severity rank or age bin out of range is a damaged row: STORE_CORRUPT_DATA via `corrupt`.
+ */
+export function foldOpenSummary(
+  groups: readonly OpenSummaryGroup[],
+  corrupt: (message: string) => Error,
+): Awaited<ReturnType<AlertReviewStore['reviewSummary']>> {
+  const byRule: Record<string, number> = {};
+  const bySeverity: Partial<Record<Severity, number>> = {};
+  const openByAge: OpenAlertAges = { under1d: 0, d1to7: 0, d7to30: 0, over30: 0 };
+  let open = 0;
+  let oldest: number | undefined;
+  for (const g of groups) {
+    const severity = SEVERITIES[g.severityRank];
+    const bin = OPEN_AGE_BINS[g.ageBin];
+    if (severity === undefined) throw corrupt('a stored alert has an unknown severity rank');
+    if (bin === undefined) throw corrupt('the open-alert summary returned an unknown age bin');
+    open += g.count;
+    byRule[g.ruleId] = (byRule[g.ruleId] ?? 0) + g.count;
+    bySeverity[severity] = (bySeverity[severity] ?? 0) + g.count;
+    openByAge[bin.key] += g.count;
+    oldest = oldest === undefined ? g.oldest : Math.min(oldest, g.oldest);
+  }
+  return { open, byRule, bySeverity, openByAge, ...(oldest === undefined ? {} : { oldestOpenFirstEventAt: oldest }) };
 }

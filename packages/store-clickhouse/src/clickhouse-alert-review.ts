@@ -1,17 +1,14 @@
 import { randomInt } from 'node:crypto';
 import {
   DetectionRowError,
-  SEVERITIES,
   checkText,
-  OPEN_AGE_BINS,
+  foldOpenSummary,
   openAgeBounds,
-  type OpenAlertAges,
   severityRank,
   type AlertDecision,
   type AlertReviewStore,
   type ReviewQuery,
   type ReviewedAlert,
-  type Severity,
   checkDecisions,
   decisionFromRow,
   parseReviewQuery,
@@ -219,31 +216,14 @@ export function createClickHouseAlertReview(options: ClickHouseAlertReviewOption
         open_count: string;
         oldest_first: string;
       }>(sql.selectOpenSummary(db, t, openAgeBounds(now)), 'summarising open alerts', READ_SETTINGS);
-      const byRule: Record<string, number> = {};
-      const bySeverity: Partial<Record<Severity, number>> = {};
-      const openByAge: OpenAlertAges = { under1d: 0, d1to7: 0, d7to30: 0, over30: 0 };
-      let open = 0;
-      let oldest: number | undefined;
-      for (const r of rows) {
-        const severity = SEVERITIES[Number(r.top_rank)];
-        const bin = OPEN_AGE_BINS[Number(r.age_bin)];
-        if (severity === undefined || bin === undefined) {
-          throw new StoreError('STORE_CORRUPT_DATA', 'a stored alert has an unknown severity rank');
-        }
-        const n = Number(r.open_count);
-        open += n;
-        openByAge[bin.key] += n;
-        byRule[r.rule_id] = (byRule[r.rule_id] ?? 0) + n;
-        bySeverity[severity] = (bySeverity[severity] ?? 0) + n;
-        oldest = Math.min(oldest ?? Number.MAX_SAFE_INTEGER, Number(r.oldest_first));
-      }
-      return {
-        open,
-        byRule,
-        bySeverity,
-        openByAge,
-        ...(oldest === undefined ? {} : { oldestOpenFirstEventAt: oldest }),
-      };
+      const groups = rows.map((r) => ({
+        ruleId: r.rule_id,
+        severityRank: Number(r.top_rank),
+        ageBin: Number(r.age_bin),
+        count: Number(r.open_count),
+        oldest: Number(r.oldest_first),
+      }));
+      return foldOpenSummary(groups, (m) => new StoreError('STORE_CORRUPT_DATA', m));
     },
   };
 }

@@ -4,17 +4,14 @@ import {
   alertFromJson,
   assertColumnsMatch,
   checkText,
-  OPEN_AGE_BINS,
+  foldOpenSummary,
   openAgeBounds,
-  type OpenAlertAges,
   severityRank,
-  SEVERITIES,
   type AlertColumns,
   type AlertDecision,
   type AlertReviewStore,
   type ReviewQuery,
   type ReviewedAlert,
-  type Severity,
   checkDecisions,
   decisionFromRow,
   parseReviewQuery,
@@ -140,30 +137,14 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
     reviewSummary(tenant: string, now: number = Date.now()) {
       const t = checked(() => checkText('tenant', tenant));
       const rows = read('summarising open alerts', () => stmt.summary.all(...openAgeBounds(now), t));
-      const byRule: Record<string, number> = {};
-      const bySeverity: Partial<Record<Severity, number>> = {};
-      const openByAge: OpenAlertAges = { under1d: 0, d1to7: 0, d7to30: 0, over30: 0 };
-      let open = 0;
-      let oldest: number | undefined;
-      for (const r of rows) {
-        const severity = SEVERITIES[r.severity_rank];
-        const bin = OPEN_AGE_BINS[r.age_bin];
-        if (severity === undefined || bin === undefined) {
-          throw new StoreError('STORE_CORRUPT_DATA', 'a stored alert has an unknown severity rank');
-        }
-        open += r.open_count;
-        openByAge[bin.key] += r.open_count;
-        byRule[r.rule_id] = (byRule[r.rule_id] ?? 0) + r.open_count;
-        bySeverity[severity] = (bySeverity[severity] ?? 0) + r.open_count;
-        oldest = oldest === undefined ? r.oldest : Math.min(oldest, r.oldest);
-      }
-      return Promise.resolve({
-        open,
-        byRule,
-        bySeverity,
-        openByAge,
-        ...(oldest === undefined ? {} : { oldestOpenFirstEventAt: oldest }),
-      });
+      const groups = rows.map((r) => ({
+        ruleId: r.rule_id,
+        severityRank: r.severity_rank,
+        ageBin: r.age_bin,
+        count: r.open_count,
+        oldest: r.oldest,
+      }));
+      return Promise.resolve(foldOpenSummary(groups, (m) => new StoreError('STORE_CORRUPT_DATA', m)));
     },
   };
 }
