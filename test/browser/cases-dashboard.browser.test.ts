@@ -4,18 +4,17 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseVerifierKey, verifyEvidenceBundle } from '@phi-audit/ledger';
 import {
-  apiLogin,
   browserAvailability,
   DEMO_TENANT,
-  launchBrowser,
   openSession,
-  startProduct,
   type BrowserSession,
   type RunningProduct,
   AUDITOR,
   INVESTIGATOR,
   logIn,
   OFFICER,
+  startBrowserSuite,
+  type BrowserSuite,
 } from './console-browser-harness.js';
 
 // The dashboard and the case workflow in Chromium against `phi-audit start` with demo alerts: the
@@ -51,6 +50,7 @@ function localDay(days = 0): string {
 }
 
 describe.runIf(available.run)('browser: cases and the dashboard', () => {
+  let suite: BrowserSuite | undefined;
   let product: RunningProduct | undefined;
   let browser: Browser | undefined;
   let officer: BrowserSession;
@@ -59,18 +59,12 @@ describe.runIf(available.run)('browser: cases and the dashboard', () => {
 
   beforeAll(async () => {
     if (available.missing !== undefined) throw new Error(available.missing);
-    [product, browser] = await Promise.all([
-      startProduct({ users: [OFFICER, INVESTIGATOR, AUDITOR], scenarios: 6, days: 3, minAlerts: 5 }),
-      launchBrowser(),
-    ]);
-    officer = await openSession(browser, product.url);
-    api = await apiLogin(product.url, OFFICER);
+    suite = await startBrowserSuite({ users: [OFFICER, INVESTIGATOR, AUDITOR], scenarios: 6, days: 3, minAlerts: 5 });
+    ({ product, browser, officer, api } = suite);
   }, 120_000);
 
   afterAll(async () => {
-    await officer?.close();
-    await browser?.close();
-    await product?.close();
+    await suite?.close();
   });
 
   it('an officer lands on the dashboard: cards, four drawn charts, the ledger verified OK', async () => {

@@ -199,3 +199,40 @@ export async function logIn(page: Page, url: string, user: ConsoleUserSpec): Pro
   await page.getByRole('button', { name: 'Log in' }).click();
   await page.locator('header.top .user').waitFor();
 }
+
+/** What a browser test file runs against: the product, a browser, an officer's page session and API. */
+export interface BrowserSuite {
+  product: RunningProduct;
+  browser: Browser;
+  /** A page session (not logged in yet) whose JS errors and CSP violations are collected. */
+  officer: BrowserSession;
+  /** GET through the API as OFFICER (for checking what the UI shows). */
+  api: (path: string) => Promise<unknown>;
+  /** Closes the session, the browser and the product, each even if an earlier one failed to start. */
+  close(): Promise<void>;
+}
+
+/** Starts the product (with OFFICER among `options.users`) and the browser side by side. */
+export async function startBrowserSuite(options: StartProductOptions): Promise<BrowserSuite> {
+  const [started, launched] = await Promise.allSettled([startProduct(options), launchBrowser()]);
+  const product = started.status === 'fulfilled' ? started.value : undefined;
+  const browser = launched.status === 'fulfilled' ? launched.value : undefined;
+  if (product === undefined || browser === undefined) {
+    await browser?.close();
+    await product?.close();
+    throw started.status === 'rejected' ? started.reason : (launched as PromiseRejectedResult).reason;
+  }
+  const officer = await openSession(browser, product.url);
+  const api = await apiLogin(product.url, OFFICER);
+  return {
+    product,
+    browser,
+    officer,
+    api,
+    close: async () => {
+      await officer.close();
+      await browser.close();
+      await product.close();
+    },
+  };
+}

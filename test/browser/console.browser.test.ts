@@ -4,17 +4,16 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseVerifierKey, verifyEvidenceBundle } from '@phi-audit/ledger';
 import {
-  apiLogin,
   browserAvailability,
   DEMO_TENANT,
-  launchBrowser,
   openSession,
-  startProduct,
   type BrowserSession,
   type RunningProduct,
   INVESTIGATOR,
   logIn,
   OFFICER,
+  startBrowserSuite,
+  type BrowserSuite,
 } from './console-browser-harness.js';
 
 // The console UI in Chromium against `phi-audit start` with demo alerts: log in, triage alerts
@@ -25,6 +24,7 @@ import {
 const available = browserAvailability();
 
 describe.runIf(available.run)('browser: the console web UI', () => {
+  let suite: BrowserSuite | undefined;
   let product: RunningProduct | undefined;
   let browser: Browser | undefined;
   let officer: BrowserSession;
@@ -32,18 +32,12 @@ describe.runIf(available.run)('browser: the console web UI', () => {
 
   beforeAll(async () => {
     if (available.missing !== undefined) throw new Error(available.missing);
-    [product, browser] = await Promise.all([
-      startProduct({ users: [OFFICER, INVESTIGATOR], scenarios: 8, days: 3, minAlerts: 10 }),
-      launchBrowser(),
-    ]);
-    officer = await openSession(browser, product.url);
-    api = await apiLogin(product.url, OFFICER);
+    suite = await startBrowserSuite({ users: [OFFICER, INVESTIGATOR], scenarios: 8, days: 3, minAlerts: 10 });
+    ({ product, browser, officer, api } = suite);
   }, 120_000);
 
   afterAll(async () => {
-    await officer?.close();
-    await browser?.close();
-    await product?.close();
+    await suite?.close();
   });
 
   it('/ leads to the login; a wrong password is refused with a message; the right one logs in', async () => {
