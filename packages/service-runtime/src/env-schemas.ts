@@ -13,6 +13,14 @@ export const logLevelEnv = z
   .enum(LOG_LEVELS, { error: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
   .default('info');
 
+/** KAFKA_TOPIC: a Kafka topic name (1-200 of A-Z, a-z, 0-9, ".", "_", "-"), `defaultTopic` when unset. */
+export function kafkaTopicEnv(defaultTopic: string) {
+  return z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
+    .default(defaultTopic);
+}
+
 /** KAFKA_BROKERS: a required comma-separated host:port list, parsed to an array. */
 export const kafkaBrokersEnv = z
   .string({ error: 'KAFKA_BROKERS is required: comma-separated host:port list' })

@@ -4,6 +4,7 @@ export {
   clickhouseUrlEnv,
   envProblems,
   kafkaBrokersEnv,
+  kafkaTopicEnv,
   LOG_LEVELS,
   logLevelEnv,
   presentEnv,

@@ -7,6 +7,7 @@ import {
   clickhouseUrlEnv,
   envProblems,
   kafkaBrokersEnv,
+  kafkaTopicEnv,
   logLevelEnv,
   presentEnv,
   type LogLevel,
@@ -30,10 +31,7 @@ const EnvSchema = z.object({
   CLICKHOUSE_DATABASE: clickhouseDatabaseEnv,
   // Every PHI view and decision is published to the ingest topic as the console's own access events.
   KAFKA_BROKERS: kafkaBrokersEnv,
-  KAFKA_TOPIC: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
-    .default(DEFAULT_TOPIC),
+  KAFKA_TOPIC: kafkaTopicEnv(DEFAULT_TOPIC),
   LOG_LEVEL: logLevelEnv,
   // The checkpoint signer's published verifier key(s), as `phi-audit verify` and `evidence` take
   // them: key texts or key files, separated by commas or newlines. Evidence export needs one.

@@ -6,6 +6,7 @@ import {
   clickhouseUrlEnv,
   envProblems,
   kafkaBrokersEnv,
+  kafkaTopicEnv,
   logLevelEnv,
   presentEnv,
   type LogLevel,
@@ -18,10 +19,7 @@ import { DEFAULT_DETECTOR_GROUP_ID, DEFAULT_FLUSH_INTERVAL_MS, DEFAULT_REPLAY_HO
 // Messages never echo values: CLICKHOUSE_URL carries a password.
 const EnvSchema = z.object({
   KAFKA_BROKERS: kafkaBrokersEnv,
-  KAFKA_TOPIC: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
-    .default(DEFAULT_TOPIC),
+  KAFKA_TOPIC: kafkaTopicEnv(DEFAULT_TOPIC),
   // Not KAFKA_GROUP_ID: that is the ledger-writer's group, and a shared environment must not merge the two.
   DETECTOR_GROUP_ID: z.string().min(1, 'DETECTOR_GROUP_ID must not be empty').default(DEFAULT_DETECTOR_GROUP_ID),
   DETECTOR_CLIENT_ID: z.string().min(1, 'DETECTOR_CLIENT_ID must not be empty').default(DEFAULT_DETECTOR_GROUP_ID),

@@ -5,6 +5,7 @@ import {
   clickhouseUrlEnv,
   envProblems,
   kafkaBrokersEnv,
+  kafkaTopicEnv,
   logLevelEnv,
   presentEnv,
   type LogLevel,
@@ -15,10 +16,7 @@ import { WriterError } from './errors.js';
 // Messages never echo values: CLICKHOUSE_URL carries the writer's password.
 const EnvSchema = z.object({
   KAFKA_BROKERS: kafkaBrokersEnv,
-  KAFKA_TOPIC: z
-    .string()
-    .regex(/^[A-Za-z0-9._-]{1,200}$/, 'KAFKA_TOPIC must be 1-200 characters of A-Z, a-z, 0-9, ".", "_" or "-"')
-    .default(DEFAULT_TOPIC),
+  KAFKA_TOPIC: kafkaTopicEnv(DEFAULT_TOPIC),
   KAFKA_GROUP_ID: z.string().min(1, 'KAFKA_GROUP_ID must not be empty').default('phi-audit-ledger-writer'),
   KAFKA_CLIENT_ID: z.string().min(1, 'KAFKA_CLIENT_ID must not be empty').default('phi-audit-ledger-writer'),
   KAFKA_PARTITIONS: int('KAFKA_PARTITIONS', 1, 10_000).default(6),
