@@ -1,6 +1,5 @@
 import { randomInt } from 'node:crypto';
 import {
-  DetectionRowError,
   checkText,
   foldOpenSummary,
   openAgeBounds,
@@ -14,27 +13,12 @@ import {
   parseReviewQuery,
   statusOf,
 } from '@phi-audit/rules';
-import type { Logger } from 'pino';
 import * as sql from './alert-review-statements.js';
 import { foldRow, type AlertRowText, type StoredAlert } from './detection-folds.js';
 import { selectAlertRows } from './detection-statements.js';
-import { StoreError } from './errors.js';
-import { lookupSettingsFor, READ_SETTINGS, type SettingValue } from './query-settings.js';
-
-/** What the review needs from the detection store: its database and its query and insert wrappers. */
-export interface ClickHouseAlertReviewOptions {
-  database: string;
-  logger: Logger;
-  /** One SELECT … FORMAT JSONEachRow (STORE_QUERY_FAILED on failure). */
-  select: <T>(query: string, what: string, settings?: Readonly<Record<string, SettingValue>>) => Promise<T[]>;
-  /** One INSERT … FORMAT JSONEachRow (STORE_INSERT_FAILED, nothing stored, on failure). */
-  insert: (
-    table: string,
-    columns: readonly [string, ...string[]],
-    rows: readonly object[],
-    what: string,
-  ) => Promise<void>;
-}
+import { StoreError, checkedValues } from './errors.js';
+import type { DetectionTableAccess } from './detection-table-access.js';
+import { lookupSettingsFor, READ_SETTINGS } from './query-settings.js';
 
 /** Alert ids per existence or seq lookup: far below max_query_size. */
 const IDS_PER_LOOKUP = 1_000;
@@ -47,16 +31,6 @@ type LatestRow = {
   latest_decided_at: string;
   latest_case_id: string;
 };
-
-/** A DetectionRowError (a value check) as this package's StoreError with the same code. */
-function checked<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof DetectionRowError) throw new StoreError(err.code, err.message, { cause: err });
-    throw err;
-  }
-}
 
 function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
@@ -73,7 +47,7 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
  * decisions; a decision stored between those reads can show a status newer than the one the page
  * was filtered by.
  */
-export function createClickHouseAlertReview(options: ClickHouseAlertReviewOptions): AlertReviewStore {
+export function createClickHouseAlertReview(options: DetectionTableAccess): AlertReviewStore {
   const { database: db, logger, select, insert } = options;
 
   /** Throws STORE_UNKNOWN_ALERT unless every id is a stored alert; returns each id's highest seq so far. */
@@ -102,7 +76,7 @@ export function createClickHouseAlertReview(options: ClickHouseAlertReviewOption
 
   return {
     async decide(decisions: readonly AlertDecision[]): Promise<void> {
-      const list = checked(() => checkDecisions(decisions));
+      const list = checkedValues(() => checkDecisions(decisions));
       if (list.length === 0) return;
       const byTenant = new Map<string, Set<string>>();
       for (const d of list) {
@@ -136,17 +110,17 @@ export function createClickHouseAlertReview(options: ClickHouseAlertReviewOption
     },
 
     async decisions(tenant: string, alertId: string): Promise<AlertDecision[]> {
-      const t = checked(() => checkText('tenant', tenant));
-      const id = checked(() => checkText('alertId', alertId));
+      const t = checkedValues(() => checkText('tenant', tenant));
+      const id = checkedValues(() => checkText('alertId', alertId));
       const rows = await select<Parameters<typeof decisionFromRow>[2]>(
         sql.selectDecisions(db, t, id),
         'reading alert decisions',
       );
-      return checked(() => rows.map((r) => decisionFromRow(t, id, r)));
+      return checkedValues(() => rows.map((r) => decisionFromRow(t, id, r)));
     },
 
     async reviewList(query: ReviewQuery): Promise<{ total: number; items: ReviewedAlert[] }> {
-      const q = checked(() => parseReviewQuery(query));
+      const q = checkedValues(() => parseReviewQuery(query));
       const filter: sql.ReviewFilter = {
         tenant: q.tenant,
         statuses: q.statuses,
@@ -185,7 +159,7 @@ export function createClickHouseAlertReview(options: ClickHouseAlertReviewOption
       const latest = await select<LatestRow>(latestQuery, 'reading latest decisions', {
         ...lookupSettingsFor(Buffer.byteLength(latestQuery)),
       });
-      return checked(() => {
+      return checkedValues(() => {
         const folded = new Map<string, StoredAlert>();
         for (const row of alertRows) foldRow(folded, q.tenant, row);
         const byId = new Map(latest.map((r) => [r.alert_id, r]));
@@ -208,7 +182,7 @@ export function createClickHouseAlertReview(options: ClickHouseAlertReviewOption
     },
 
     async reviewSummary(tenant: string, now: number = Date.now()) {
-      const t = checked(() => checkText('tenant', tenant));
+      const t = checkedValues(() => checkText('tenant', tenant));
       const rows = await select<{
         rule_id: string;
         top_rank: number;

@@ -1,6 +1,4 @@
 import {
-  CaseRowError,
-  DetectionRowError,
   caseEventRows,
   caseEventsFromRows,
   checkCaseAppend,
@@ -9,42 +7,15 @@ import {
   type CaseEventRow,
   type CaseStore,
 } from '@phi-audit/rules';
-import type { Logger } from 'pino';
 import * as sql from './case-statements.js';
-import { StoreError } from './errors.js';
-import { lookupSettingsFor, type SettingValue } from './query-settings.js';
-
-/** What the case store needs from the detection store: its database and its query and insert wrappers. */
-export interface ClickHouseCaseStoreOptions {
-  database: string;
-  logger: Logger;
-  /** One SELECT … FORMAT JSONEachRow (STORE_QUERY_FAILED on failure). */
-  select: <T>(query: string, what: string, settings?: Readonly<Record<string, SettingValue>>) => Promise<T[]>;
-  /** One INSERT … FORMAT JSONEachRow (STORE_INSERT_FAILED, nothing stored, on failure). */
-  insert: (
-    table: string,
-    columns: readonly [string, ...string[]],
-    rows: readonly object[],
-    what: string,
-  ) => Promise<void>;
-}
+import { checkedValues } from './errors.js';
+import type { DetectionTableAccess } from './detection-table-access.js';
+import { lookupSettingsFor } from './query-settings.js';
 
 /** A stored row as the server returns it (`at` as text: JSONEachRow quotes UInt64). */
 type CaseEventRowText = Omit<CaseEventRow, 'at'> & { at_ms: string };
 
 type StoredKeyRow = { tenant: string; case_id: string; event_id: string; kind: string };
-
-/** A value check of the shared case mapping (or a detection value check) as this package's StoreError, same code. */
-function checked<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof CaseRowError || err instanceof DetectionRowError) {
-      throw new StoreError(err.code, err.message, { cause: err });
-    }
-    throw err;
-  }
-}
 
 const key = (tenant: string, id: string) => JSON.stringify([tenant, id]);
 
@@ -57,7 +28,7 @@ const key = (tenant: string, id: string) => JSON.stringify([tenant, id]);
  * UUID collision or a replayed request racing its original; it is accepted, and a read of two
  * different rows under one eventId fails loudly rather than pick one.
  */
-export function createClickHouseCaseStore(options: ClickHouseCaseStoreOptions): CaseStore {
+export function createClickHouseCaseStore(options: DetectionTableAccess): CaseStore {
   const { database: db, logger, select, insert } = options;
 
   async function storedKeys(rows: readonly CaseEventRow[]) {
@@ -88,26 +59,26 @@ export function createClickHouseCaseStore(options: ClickHouseCaseStoreOptions): 
   }
 
   const fromText = (rows: readonly CaseEventRowText[]) =>
-    checked(() => caseEventsFromRows(rows.map(({ at_ms, ...r }) => ({ ...r, at: at_ms }))));
+    checkedValues(() => caseEventsFromRows(rows.map(({ at_ms, ...r }) => ({ ...r, at: at_ms }))));
 
   return {
     async appendCaseEvents(events: readonly CaseEvent[]): Promise<void> {
-      const rows = checked(() => caseEventRows(events));
+      const rows = checkedValues(() => caseEventRows(events));
       if (rows.length === 0) return;
       const stored = await storedKeys(rows);
-      checked(() => checkCaseAppend(rows, stored));
+      checkedValues(() => checkCaseAppend(rows, stored));
       await insert(sql.caseEventsTable(db), sql.CASE_EVENT_COLUMNS, rows, 'insert of case events');
       logger.info({ events: rows.length }, 'stored case events');
     },
 
     async caseEvents(tenant: string, caseId: string): Promise<CaseEvent[]> {
-      const t = checked(() => checkText('tenant', tenant));
-      const id = checked(() => checkText('caseId', caseId));
+      const t = checkedValues(() => checkText('tenant', tenant));
+      const id = checkedValues(() => checkText('caseId', caseId));
       return fromText(await select<CaseEventRowText>(sql.selectCaseEvents(db, t, id), 'reading case events'));
     },
 
     async tenantCaseEvents(tenant: string): Promise<CaseEvent[]> {
-      const t = checked(() => checkText('tenant', tenant));
+      const t = checkedValues(() => checkText('tenant', tenant));
       return fromText(
         await select<CaseEventRowText>(sql.selectTenantCaseEvents(db, t), 'reading the case events of a tenant'),
       );

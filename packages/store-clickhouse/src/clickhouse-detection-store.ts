@@ -25,7 +25,6 @@ import {
   storedJson,
   storedReferenceKind,
   type StoredReferenceRecord,
-  DetectionRowError,
 } from '@phi-audit/rules';
 import { pino, type Logger } from 'pino';
 import { createClickHouseAlertReview } from './clickhouse-alert-review.js';
@@ -33,7 +32,7 @@ import { createClickHouseCaseStore } from './clickhouse-case-store.js';
 import { createStoreClient, parseStoreConnection, storeFailure } from './clickhouse-connection.js';
 import { compareForList, foldRow, oneRowPerKey, type AlertRowText, type StoredAlert } from './detection-folds.js';
 import * as sql from './detection-statements.js';
-import { isStoreError, StoreError, type StoreErrorCode } from './errors.js';
+import { isStoreError, rowCheckError, StoreError, type StoreErrorCode } from './errors.js';
 import { insertSettingsFor, lookupSettingsFor, READ_SETTINGS, type SettingValue } from './query-settings.js';
 import { SELECT_VERSION } from './statements.js';
 
@@ -105,8 +104,7 @@ export class ClickHouseDetectionStore implements DetectionStore, AlertReviewStor
 
   #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
     if (isStoreError(err)) return err;
-    if (err instanceof DetectionRowError) return new StoreError(err.code, err.message, { cause: err });
-    return storeFailure(this.#logger, code, what, err);
+    return rowCheckError(err) ?? storeFailure(this.#logger, code, what, err);
   }
 
   async #select<T>(query: string, what: string, settings: Readonly<Record<string, SettingValue>> = READ_SETTINGS) {

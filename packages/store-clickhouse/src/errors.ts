@@ -4,6 +4,7 @@
  * the driver's error (which may quote rows) is kept only as `cause`.
  */
 
+import { CaseRowError, DetectionRowError } from '@phi-audit/rules';
 import { CodedError, codedErrorGuard } from '@phi-audit/schema';
 
 export const STORE_ERROR_CODES = {
@@ -64,4 +65,23 @@ export function clickHouseErrorCode(err: unknown): string | undefined {
     if (typeof code === 'string' || typeof code === 'number') return String(code);
   }
   return undefined;
+}
+
+/**
+ * A value check of the shared detection or case row mapping (rules' DetectionRowError,
+ * CaseRowError) as this package's StoreError with the same code; undefined for anything else.
+ */
+export function rowCheckError(err: unknown): StoreError | undefined {
+  return err instanceof DetectionRowError || err instanceof CaseRowError
+    ? new StoreError(err.code, err.message, { cause: err })
+    : undefined;
+}
+
+/** Runs a value check, its DetectionRowError or CaseRowError rethrown as a StoreError (rowCheckError). */
+export function checkedValues<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw rowCheckError(err) ?? err;
+  }
 }

@@ -4,6 +4,7 @@
  * only as `cause`.
  */
 
+import { CaseRowError, DetectionRowError } from '@phi-audit/rules';
 import { CodedError, codedErrorGuard } from '@phi-audit/schema';
 import type { Logger } from 'pino';
 
@@ -80,4 +81,23 @@ export function storeFailure(
   const sqliteCode = sqliteErrorCode(err);
   logger.error({ code, sqliteCode }, `${what} failed`);
   return new StoreError(code, `${what} failed${sqliteCode === undefined ? '' : ` (${sqliteCode})`}`, { cause: err });
+}
+
+/**
+ * A value check of the shared detection or case row mapping (rules' DetectionRowError,
+ * CaseRowError) as this package's StoreError with the same code; undefined for anything else.
+ */
+export function rowCheckError(err: unknown): StoreError | undefined {
+  return err instanceof DetectionRowError || err instanceof CaseRowError
+    ? new StoreError(err.code, err.message, { cause: err })
+    : undefined;
+}
+
+/** Runs a value check, its DetectionRowError or CaseRowError rethrown as a StoreError (rowCheckError). */
+export function checkedValues<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    throw rowCheckError(err) ?? err;
+  }
 }

@@ -1,6 +1,5 @@
 import type Database from 'better-sqlite3';
 import {
-  DetectionRowError,
   alertFromJson,
   assertColumnsMatch,
   checkText,
@@ -19,7 +18,7 @@ import {
 } from '@phi-audit/rules';
 import type { Logger } from 'pino';
 import * as sql from './alert-review-statements.js';
-import { StoreError } from './errors.js';
+import { StoreError, checkedValues } from './errors.js';
 
 /** What the review needs from the detection store: its connection and its transaction wrappers. */
 export interface SqliteAlertReviewOptions {
@@ -43,16 +42,6 @@ type PageRow = AlertColumns & {
 };
 
 type DecisionRow = { decision: string; reason: string; decided_by: string; decided_at: number; case_id: string };
-
-/** A DetectionRowError (a value check) as this package's StoreError with the same code. */
-function checked<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof DetectionRowError) throw new StoreError(err.code, err.message, { cause: err });
-    throw err;
-  }
-}
 
 /**
  * The AlertReviewStore of the SQLite detection store, on the same connection: decisions in
@@ -82,7 +71,7 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
 
   return {
     decide(decisions: readonly AlertDecision[]): Promise<void> {
-      const list = checked(() => checkDecisions(decisions));
+      const list = checkedValues(() => checkDecisions(decisions));
       if (list.length === 0) return Promise.resolve();
       write(`storing ${list.length} alert decisions`, () => {
         list.forEach((d, i) => {
@@ -101,14 +90,14 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
     },
 
     decisions(tenant: string, alertId: string): Promise<AlertDecision[]> {
-      const t = checked(() => checkText('tenant', tenant));
-      const id = checked(() => checkText('alertId', alertId));
+      const t = checkedValues(() => checkText('tenant', tenant));
+      const id = checkedValues(() => checkText('alertId', alertId));
       const rows = read('reading alert decisions', () => stmt.decisions.all(t, id));
-      return Promise.resolve(checked(() => rows.map((r) => decisionFromRow(t, id, r))));
+      return Promise.resolve(checkedValues(() => rows.map((r) => decisionFromRow(t, id, r))));
     },
 
     reviewList(query: ReviewQuery): Promise<{ total: number; items: ReviewedAlert[] }> {
-      const q = checked(() => parseReviewQuery(query));
+      const q = checkedValues(() => parseReviewQuery(query));
       const filters: sql.ReviewFilters = {
         statuses: q.statuses?.length ?? 0,
         fromDay: q.fromDay !== undefined,
@@ -130,12 +119,12 @@ export function createSqliteAlertReview(options: SqliteAlertReviewOptions): Aler
         total: prepared(counts, sql.countReview(filters)).get(...params)?.total ?? 0,
         rows: prepared(pages, sql.selectReviewPage(filters, q.sort)).all(...params, q.limit, q.offset),
       }));
-      const items = checked(() => rows.map(reviewedFromRow));
+      const items = checkedValues(() => rows.map(reviewedFromRow));
       return Promise.resolve({ total, items });
     },
 
     reviewSummary(tenant: string, now: number = Date.now()) {
-      const t = checked(() => checkText('tenant', tenant));
+      const t = checkedValues(() => checkText('tenant', tenant));
       const rows = read('summarising open alerts', () => stmt.summary.all(...openAgeBounds(now), t));
       const groups = rows.map((r) => ({
         ruleId: r.rule_id,

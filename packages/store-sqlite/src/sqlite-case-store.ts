@@ -1,7 +1,5 @@
 import type Database from 'better-sqlite3';
 import {
-  CaseRowError,
-  DetectionRowError,
   caseEventRows,
   caseEventsFromRows,
   checkCaseAppend,
@@ -12,7 +10,7 @@ import {
 } from '@phi-audit/rules';
 import type { Logger } from 'pino';
 import * as sql from './case-statements.js';
-import { StoreError } from './errors.js';
+import { checkedValues } from './errors.js';
 
 /** What the case store needs from the detection store: its connection and its transaction wrappers. */
 export interface SqliteCaseStoreOptions {
@@ -22,18 +20,6 @@ export interface SqliteCaseStoreOptions {
   read: <T>(what: string, fn: () => T) => T;
   /** Runs `fn` in one IMMEDIATE transaction (StoreErrors pass through; STORE_FULL, STORE_INSERT_FAILED). */
   write: <T>(what: string, fn: () => T) => T;
-}
-
-/** A value check of the shared case mapping (or a detection value check) as this package's StoreError, same code. */
-function checked<T>(fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (err instanceof CaseRowError || err instanceof DetectionRowError) {
-      throw new StoreError(err.code, err.message, { cause: err });
-    }
-    throw err;
-  }
 }
 
 /**
@@ -54,10 +40,10 @@ export function createSqliteCaseStore(options: SqliteCaseStoreOptions): CaseStor
 
   return {
     appendCaseEvents(events: readonly CaseEvent[]): Promise<void> {
-      const rows = checked(() => caseEventRows(events));
+      const rows = checkedValues(() => caseEventRows(events));
       if (rows.length === 0) return Promise.resolve();
       write(`storing ${rows.length} case events`, () => {
-        checked(() =>
+        checkedValues(() =>
           checkCaseAppend(rows, {
             hasEvent: (tenant, eventId) => stmt.eventExists.get(tenant, eventId) !== undefined,
             hasCase: (tenant, caseId) => (stmt.caseState.get(tenant, caseId)?.events ?? 0) > 0,
@@ -71,16 +57,16 @@ export function createSqliteCaseStore(options: SqliteCaseStoreOptions): CaseStor
     },
 
     caseEvents(tenant: string, caseId: string): Promise<CaseEvent[]> {
-      const t = checked(() => checkText('tenant', tenant));
-      const id = checked(() => checkText('caseId', caseId));
+      const t = checkedValues(() => checkText('tenant', tenant));
+      const id = checkedValues(() => checkText('caseId', caseId));
       const rows = read('reading case events', () => stmt.caseEvents.all(t, id));
-      return Promise.resolve(checked(() => caseEventsFromRows(rows)));
+      return Promise.resolve(checkedValues(() => caseEventsFromRows(rows)));
     },
 
     tenantCaseEvents(tenant: string): Promise<CaseEvent[]> {
-      const t = checked(() => checkText('tenant', tenant));
+      const t = checkedValues(() => checkText('tenant', tenant));
       const rows = read('reading the case events of a tenant', () => stmt.tenantEvents.all(t));
-      return Promise.resolve(checked(() => caseEventsFromRows(rows)));
+      return Promise.resolve(checkedValues(() => caseEventsFromRows(rows)));
     },
   };
 }

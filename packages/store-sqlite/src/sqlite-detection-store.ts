@@ -30,12 +30,18 @@ import {
   type AlertColumns,
   type CheckedReferenceLoad,
   type StoredReferenceRecord,
-  DetectionRowError,
 } from '@phi-audit/rules';
 import { pino, type Logger } from 'pino';
 import { DETECTION_MIGRATIONS } from './detection-migrations.js';
 import * as sql from './detection-statements.js';
-import { isStoreError, sqliteErrorCode, storeFailure, StoreError, type StoreErrorCode } from './errors.js';
+import {
+  isStoreError,
+  sqliteErrorCode,
+  rowCheckError,
+  storeFailure,
+  StoreError,
+  type StoreErrorCode,
+} from './errors.js';
 import { openDatabase } from './open-database.js';
 import { createSqliteAlertReview } from './sqlite-alert-review.js';
 import { createSqliteCaseStore } from './sqlite-case-store.js';
@@ -127,8 +133,7 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
   }
 
   #fail(code: StoreErrorCode, what: string, err: unknown): StoreError {
-    if (err instanceof DetectionRowError) return new StoreError(err.code, err.message, { cause: err });
-    return storeFailure(this.#logger, code, what, err);
+    return rowCheckError(err) ?? storeFailure(this.#logger, code, what, err);
   }
 
   #read<T>(what: string, fn: () => T): T {
@@ -149,7 +154,8 @@ export class SqliteDetectionStore implements DetectionStore, DetectorCursorStore
       return this.#db.transaction(fn).immediate();
     } catch (err) {
       if (isStoreError(err)) throw err;
-      if (err instanceof DetectionRowError) throw new StoreError(err.code, err.message, { cause: err });
+      const rowError = rowCheckError(err);
+      if (rowError !== undefined) throw rowError;
       if (sqliteErrorCode(err) === 'SQLITE_FULL') {
         this.#logger.error({ code: 'STORE_FULL' }, `${what}: detection database full`);
         throw new StoreError('STORE_FULL', `the detection database ${this.file} is full: ${what} was not stored`, {
