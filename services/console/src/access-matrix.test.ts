@@ -1,16 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ROLES, type Role } from '@phi-audit/console-accounts';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
-import {
-  createSqliteDetectionStore,
-  createSqliteLedgerStore,
-  detectionFileIn,
-  ledgerFileIn,
-  type SqliteDetectionStore,
-  type SqliteLedgerStore,
-} from '@phi-audit/store-sqlite';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsoleRoute } from './access-control.js';
@@ -20,7 +9,7 @@ import { isConsoleApiError } from './errors.js';
 import { principalOf, type RouteAccess } from './route-access.js';
 import { registerConsoleRoutes } from './routes/index.js';
 import { authHeaders, createConsoleFixture, type ConsoleFixture } from './testing/console-fixture.js';
-import { createSqliteLedgerAppender } from './testing/sqlite-ledger-appender.js';
+import { openSqliteConsoleStores, type SqliteConsoleStores } from './testing/sqlite-console-stores.js';
 
 /** Probe routes with every shape of access the contract allows, beside the real session routes. */
 async function probeRoutes(api: FastifyInstance): Promise<void> {
@@ -45,15 +34,12 @@ function concreteUrl(url: string): string {
 }
 
 let f: ConsoleFixture;
-let storeDir: string;
-let detection: SqliteDetectionStore;
-let ledger: SqliteLedgerStore;
+let stores: SqliteConsoleStores;
 beforeAll(async () => {
   // The real feature routes too, on real (empty) stores: the matrix covers every route the console serves.
-  storeDir = mkdtempSync(join(tmpdir(), 'console-matrix-'));
-  detection = createSqliteDetectionStore({ file: detectionFileIn(storeDir) });
-  ledger = createSqliteLedgerStore({ file: ledgerFileIn(storeDir) });
-  const audit = createConsoleAuditTrail({ publish: createSqliteLedgerAppender(ledger) });
+  stores = openSqliteConsoleStores('console-matrix-');
+  const { detection, ledger } = stores;
+  const audit = createConsoleAuditTrail({ publish: stores.append });
   f = await createConsoleFixture({
     routes: async (api) => {
       await probeRoutes(api);
@@ -63,9 +49,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await f.close();
-  await detection.close();
-  await ledger.close();
-  rmSync(storeDir, { recursive: true, force: true });
+  await stores.close();
 });
 
 describe('role × endpoint matrix (default deny)', () => {

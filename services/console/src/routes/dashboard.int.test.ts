@@ -1,22 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '@phi-audit/console-accounts';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
 import { alertId, type Alert, type CaseEvent } from '@phi-audit/rules';
 import type { AccessEvent } from '@phi-audit/schema';
-import {
-  createSqliteDetectionStore,
-  createSqliteLedgerStore,
-  detectionFileIn,
-  ledgerFileIn,
-  type SqliteDetectionStore,
-  type SqliteLedgerStore,
-} from '@phi-audit/store-sqlite';
 import { createConsoleFixture, type ConsoleFixture } from '../testing/console-fixture.js';
-import { createSqliteLedgerAppender } from '../testing/sqlite-ledger-appender.js';
+import { openSqliteConsoleStores, type SqliteConsoleStores } from '../testing/sqlite-console-stores.js';
 import type { DashboardResponse } from './dashboard.js';
 import { registerConsoleRoutes } from './index.js';
 
@@ -80,16 +69,14 @@ const later = (caseId: string) => ({ tenant: A, caseId, eventId: randomUUID(), a
 const factor = { level: 'low' as const, notes: 'nothing taken' };
 
 let f: ConsoleFixture;
-let dir: string;
-let detection: SqliteDetectionStore;
-let ledger: SqliteLedgerStore;
+let stores: SqliteConsoleStores;
+let ledger: SqliteConsoleStores['ledger'];
 let investigating = '';
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'phi-console-dashboard-'));
-  detection = createSqliteDetectionStore({ file: detectionFileIn(dir) });
-  ledger = createSqliteLedgerStore({ file: ledgerFileIn(dir) });
-  const append = createSqliteLedgerAppender(ledger);
+  stores = openSqliteConsoleStores('phi-console-dashboard-');
+  ({ ledger } = stores);
+  const { detection, append } = stores;
   await append([
     ehr(A, 'u1', NOW - 30 * 60_000),
     ehr(A, 'u2', NOW - 40 * 60_000, 'failure'),
@@ -137,9 +124,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await f.close();
-  await detection.close();
-  await ledger.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stores.close();
 });
 
 const get = async (url: string, role: Role = 'privacy_officer') => {

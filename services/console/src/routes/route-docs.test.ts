@@ -1,33 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
-import {
-  createSqliteDetectionStore,
-  createSqliteLedgerStore,
-  detectionFileIn,
-  ledgerFileIn,
-  type SqliteDetectionStore,
-  type SqliteLedgerStore,
-} from '@phi-audit/store-sqlite';
 import type { OpenAPIV3 } from 'openapi-types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, createConsoleFixture, type ConsoleFixture } from '../testing/console-fixture.js';
-import { createSqliteLedgerAppender } from '../testing/sqlite-ledger-appender.js';
+import { openSqliteConsoleStores, type SqliteConsoleStores } from '../testing/sqlite-console-stores.js';
 import { registerConsoleRoutes } from './index.js';
 
 // The data routes validate through their fastify `schema`: the OpenAPI document describes them,
 // and inside the whole console (its own error handler) a bad query still gets the routes' 400.
 let f: ConsoleFixture;
-let dir: string;
-let detection: SqliteDetectionStore;
-let ledger: SqliteLedgerStore;
+let stores: SqliteConsoleStores;
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'console-docs-'));
-  detection = createSqliteDetectionStore({ file: detectionFileIn(dir) });
-  ledger = createSqliteLedgerStore({ file: ledgerFileIn(dir) });
-  const audit = createConsoleAuditTrail({ publish: createSqliteLedgerAppender(ledger) });
+  stores = openSqliteConsoleStores('console-docs-');
+  const { detection, ledger } = stores;
+  const audit = createConsoleAuditTrail({ publish: stores.append });
   f = await createConsoleFixture({
     routes: (api) => {
       registerConsoleRoutes(api, { detection, ledger, audit });
@@ -37,9 +23,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await f.close();
-  await detection.close();
-  await ledger.close();
-  rmSync(dir, { recursive: true, force: true });
+  await stores.close();
 });
 
 async function openApi(): Promise<OpenAPIV3.Document> {

@@ -1,24 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import type { Role } from '@phi-audit/console-accounts';
 import { createConsoleAuditTrail } from '@phi-audit/console-audit';
 import type { AccessRow } from '@phi-audit/ledger';
 import { alertId, type Alert, type AlertKey } from '@phi-audit/rules';
 import type { AccessEvent } from '@phi-audit/schema';
-import {
-  createSqliteDetectionStore,
-  createSqliteLedgerStore,
-  detectionFileIn,
-  ledgerFileIn,
-  type SqliteDetectionStore,
-  type SqliteLedgerStore,
-} from '@phi-audit/store-sqlite';
 import type { CaseDetail } from '../routes/case-schemas.js';
 import { registerCaseRoutes } from '../routes/cases.js';
 import { createRouteTestApp } from './route-test-app.js';
-import { createSqliteLedgerAppender } from './sqlite-ledger-appender.js';
+import { openSqliteConsoleStores, type SqliteConsoleStores } from './sqlite-console-stores.js';
 
 /**
  * The case routes on real SQLite detection and ledger stores in a temp dir (tests only), with
@@ -68,8 +57,8 @@ export const ASSESSMENT = {
 
 export interface CaseHarness {
   app: FastifyInstance;
-  detection: SqliteDetectionStore;
-  ledger: SqliteLedgerStore;
+  detection: SqliteConsoleStores['detection'];
+  ledger: SqliteConsoleStores['ledger'];
   /** The routes' clock (epoch ms) and whether the ledger refuses the audit events. */
   state: { now: number; ledgerDown: boolean };
   get(url: string, role?: Role): Promise<LightMyRequestResponse>;
@@ -86,10 +75,8 @@ export interface CaseHarness {
 }
 
 export async function createCaseHarness(): Promise<CaseHarness> {
-  const dir = mkdtempSync(join(tmpdir(), 'phi-console-cases-'));
-  const ledger = createSqliteLedgerStore({ file: ledgerFileIn(dir) });
-  const append = createSqliteLedgerAppender(ledger);
-  const detection = createSqliteDetectionStore({ file: detectionFileIn(dir) });
+  const stores = openSqliteConsoleStores('phi-console-cases-');
+  const { detection, ledger, append } = stores;
   await detection.upsertAlerts([a1, a2, a3, b1]);
   const state = { now: T0, ledgerDown: false };
   const audit = createConsoleAuditTrail({
@@ -129,9 +116,7 @@ export async function createCaseHarness(): Promise<CaseHarness> {
       rows.map((r) => [r.action, r.resourceType, r.patientId ?? '']).sort((x, y) => x.join().localeCompare(y.join())),
     close: async () => {
       await app.close();
-      await detection.close();
-      await ledger.close();
-      rmSync(dir, { recursive: true, force: true });
+      await stores.close();
     },
   };
 }
